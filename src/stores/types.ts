@@ -1,0 +1,225 @@
+import type {
+  AttemptRecord,
+  AuditAction,
+  AuditEntry,
+  Page,
+  RunError,
+  RunRecord,
+  RunSource,
+  RunStatus,
+  TriggerRecord,
+  TriggerStatus,
+} from '../types.js';
+
+/** Filters for listing triggers. `owner` undefined means every owner (the admin view). */
+export interface TriggerQuery {
+  owner?: string;
+  status?: TriggerStatus;
+  taskType?: string;
+  /** Exact name. */
+  name?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Filters for run history, newest `scheduledFor` first. */
+export interface RunQuery {
+  owner?: string;
+  triggerId?: string;
+  status?: RunStatus;
+  taskType?: string;
+  source?: RunSource;
+  /** `scheduledFor >= from`. */
+  from?: Date;
+  /** `scheduledFor < to`. */
+  to?: Date;
+  limit: number;
+  offset: number;
+}
+
+export interface AuditQuery {
+  owner?: string;
+  triggerId?: string;
+  action?: AuditAction;
+  limit: number;
+  offset: number;
+}
+
+/** Writes to a trigger, applied only when its `version` still equals `expectedVersion`. */
+export interface TriggerWrite {
+  id: string;
+  expectedVersion: number;
+  /** The full new record; its `version` must be `expectedVersion + 1`. */
+  next: TriggerRecord;
+}
+
+/**
+ * Firing one slot: create the slot's run and advance the trigger, exactly once per slot.
+ * `run.id` is deterministic for the slot, so a second attempt to fire the same slot (from any
+ * instance, or after a crash between the two writes) finds the run already there.
+ */
+export interface SlotFire {
+  /** The trigger as the dispatcher last read it. */
+  triggerId: string;
+  expectedVersion: number;
+  /** The trigger after firing (nextFireAt moved on, runCount incremented, maybe completed). */
+  next: TriggerRecord;
+  /** The run to create, status `pending` (or `skipped`), or null to advance without a run (misfire skip). */
+  run: RunRecord | null;
+}
+
+/**
+ * - `fired`: this call created the run and advanced the trigger.
+ * - `duplicate`: the run already existed (another instance fired the slot); the trigger was
+ *   advanced if it still had `expectedVersion`.
+ * - `stale`: the trigger changed since it was read (or is gone) and no run was created; re-read it.
+ */
+export type SlotFireResult = 'fired' | 'duplicate' | 'stale';
+
+/** Claim pending runs whose `availableAt <= now`, highest priority first, then oldest `availableAt`. */
+export interface ClaimRequest {
+  now: Date;
+  instanceId: string;
+  /** Lease token for every run claimed by this call. */
+  token: string;
+  leaseMs: number;
+  /** At most this many runs. */
+  limit: number;
+  /** Only runs of these task types (those with free capacity here); undefined: any. */
+  taskTypes?: readonly string[];
+}
+
+/** Ends the current attempt of a run held under `token`. */
+export type RunFinish = {
+  runId: string;
+  token: string;
+  /** Appended to the run's `attempts` (omitted for deferrals, which are not attempts). */
+  attemptRecord?: AttemptRecord;
+} & (
+  | {
+      status: 'completed';
+      finishedAt: Date;
+      durationMs: number;
+      result?: unknown;
+      expiresAt: Date;
+      progress?: RunRecord['progress'];
+    }
+  | {
+      status: 'failed' | 'timed_out' | 'cancelled';
+      finishedAt: Date;
+      durationMs: number;
+      error: RunError;
+      expiresAt: Date;
+      progress?: RunRecord['progress'];
+    }
+  | {
+      /** Back to the queue: a retry after backoff, or a deferral (the attempt did not count). */
+      status: 'pending';
+      availableAt: Date;
+      error?: RunError;
+      /** Deferral: the claim is undone, so `attempt` goes back down by one. */
+      undoAttempt?: boolean;
+    }
+);
+
+/** The result of renewing a lease. */
+export interface LeaseRenewal {
+  /** False when the token no longer holds the run: the caller must stop. */
+  held: boolean;
+  /** `runs.cancel` was called on this run. */
+  cancelRequested: boolean;
+}
+
+/** Runs whose lease expired: put back to pending (or failed when out of attempts). */
+export interface RecoveredRun {
+  run: RunRecord;
+  /** `pending`: will be retried; `failed`: it had used all its attempts. */
+  outcome: 'pending' | 'failed';
+}
+
+/** A change another process made, delivered by stores that can notify (B5). */
+export interface StoreChange {
+  kind: 'trigger' | 'run';
+  id?: string;
+}
+
+/**
+ * Persistence for triggers, runs and the audit trail. The engine hands every time value in
+ * (`now`), so stores never read a clock. Every method is safe to call concurrently from many
+ * processes sharing one database; the guarantees are stated per method and checked by the
+ * contract suite in `punctual/testing`.
+ */
+export interface Store {
+  /** A short name for health output, e.g. `memory`, `mongodb`, `postgres`. */
+  readonly kind: string;
+  /** Prepare (indexes, migrations). Idempotent; called by `scheduler.start()`. */
+  init(): Promise<void>;
+  /** Release resources. Closes the connection only if the store created it. */
+  close(): Promise<void>;
+  /** Cheap round trip for health checks; throws when unreachable. */
+  ping(): Promise<void>;
+
+  // Triggers
+  /** Insert. Throws ConflictError when `owner` already has a trigger named `name` or the id exists. */
+  insertTrigger(trigger: TriggerRecord): Promise<void>;
+  /** By id, optionally only if owned by `owner`. */
+  getTrigger(id: string, owner?: string): Promise<TriggerRecord | null>;
+  /** Filter + page, ordered by `createdAt` then `id`. */
+  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>>;
+  /**
+   * Compare-and-set write. Returns false (writing nothing) when the version moved on or the
+   * trigger is gone. Throws ConflictError when the new name is taken by the same owner.
+   */
+  updateTrigger(write: TriggerWrite): Promise<boolean>;
+  /** Delete if still at `expectedVersion` (any version if omitted). Returns whether it deleted. */
+  deleteTrigger(id: string, expectedVersion?: number): Promise<boolean>;
+  /** Active triggers with `nextFireAt <= until`, earliest first, at most `limit`. */
+  findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]>;
+  /** Fire slots; see {@link SlotFire}. Results are in input order. */
+  fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]>;
+
+  // Runs
+  /** Insert new runs. Returns, in input order, false for each whose id already existed (nothing written for it). */
+  insertRuns(runs: readonly RunRecord[]): Promise<boolean[]>;
+  getRun(id: string, owner?: string): Promise<RunRecord | null>;
+  listRuns(query: RunQuery): Promise<Page<RunRecord>>;
+  /**
+   * Atomically move up to `limit` claimable runs to `running` under a new lease:
+   * `attempt + 1`, `startedAt = now`, `instanceId`, `lease = { token, instanceId, now + leaseMs }`,
+   * `cancelRequested` kept. A run is claimed by at most one caller.
+   */
+  claimRuns(request: ClaimRequest): Promise<RunRecord[]>;
+  /** Extend the lease if `token` still holds it; also reports a cancel request. */
+  renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal>;
+  /** Apply each finish if its token still holds the run. Results in input order; false: lease lost, nothing written. */
+  finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]>;
+  /** Store progress if `token` holds the run. */
+  setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean>;
+  /**
+   * Running runs whose lease expired at or before `now` (at most `limit`): each becomes
+   * `pending` (available at `now`, lease cleared, an `AttemptRecord` with outcome
+   * `lease_expired` appended) or, when `attempt >= maxAttempts`, `failed` with `finishedAt = now`
+   * and `expiresAt` from `retentionMs`.
+   */
+  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]>;
+  /**
+   * Cancel a run: a pending run becomes `cancelled` at once (returned with status cancelled);
+   * a running one gets `cancelRequested = true` (its holder aborts it). Null when the run is
+   * missing, not owned by `owner`, or already final.
+   */
+  cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null>;
+  /** Count runs of a trigger in the given statuses (overlap checks, deletes). */
+  countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number>;
+  /** Delete finished runs with `expiresAt <= now`, at most `limit`. Returns how many. */
+  purgeExpiredRuns(now: Date, limit: number): Promise<number>;
+
+  // Audit
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
+
+  /**
+   * Optional: call `listener` when another process changes triggers or runs, so the dispatcher
+   * wakes at once instead of at the next poll. Returns an unsubscribe function.
+   */
+  subscribe?(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;
+}
