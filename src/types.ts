@@ -166,8 +166,8 @@ export interface RunRecord {
   /** 1 + maxRetries, fixed when the run is created. */
   maxAttempts: number;
   timeoutMs: number;
-  /** Retry settings resolved when the run was created. */
-  retry: Required<RetryOptions>;
+  /** The trigger's retry override, copied when the run was created. */
+  retry?: RetryOptions;
   overlap: OverlapPolicy;
   lease: RunLease | null;
   startedAt: Date | null;

@@ -1,3 +1,4 @@
+import type { LockStore } from '../locks/types.js';
 import type {
   AttemptRecord,
   AuditAction,
@@ -93,7 +94,7 @@ export interface ClaimRequest {
 export type RunFinish = {
   runId: string;
   token: string;
-  /** Appended to the run's `attempts` (omitted for deferrals, which are not attempts). */
+  /** Appended to the run's `attempts` (omitted for deferrals and skips, which are not attempts). */
   attemptRecord?: AttemptRecord;
 } & (
   | {
@@ -105,7 +106,7 @@ export type RunFinish = {
       progress?: RunRecord['progress'];
     }
   | {
-      status: 'failed' | 'timed_out' | 'cancelled';
+      status: 'failed' | 'timed_out' | 'cancelled' | 'skipped';
       finishedAt: Date;
       durationMs: number;
       error: RunError;
@@ -216,6 +217,12 @@ export interface Store {
   // Audit
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
+
+  /**
+   * Optional: the lock store that goes with this store (e.g. MongoDB TTL locks in the same
+   * database), used when the scheduler is given no `lockStore`.
+   */
+  createLockStore?(): LockStore;
 
   /**
    * Optional: call `listener` when another process changes triggers or runs, so the dispatcher

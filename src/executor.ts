@@ -1,0 +1,412 @@
+import type { TimerHandle } from './clock.js';
+import { retryPolicyFor, type Engine } from './engine.js';
+import { CancelledError, describeError, LeaseLostError, StoppedError, TimeoutError, isPunctualError } from './errors.js';
+import { FinishWriter } from './finish-writer.js';
+import type { Lock } from './locks/types.js';
+import { randomId } from './random.js';
+import type { TaskContext } from './registry.js';
+import type { RunFinish } from './stores/types.js';
+import type { AttemptRecord, RunError, RunRecord } from './types.js';
+
+/** A run executing on this instance. */
+interface ActiveRun {
+  run: RunRecord;
+  token: string;
+  controller: AbortController;
+  lock: Lock | null;
+  leaseExpiresAt: number;
+}
+
+/**
+ * Claims runs up to the free capacity (global and per task type, highest priority first), runs
+ * their handlers with a timeout and an AbortSignal, renews their leases, and stores each outcome
+ * under the lease token so a stale holder cannot overwrite it.
+ */
+export class Executor {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly perType = new Map<string, number>();
+  private claiming: Promise<void> | null = null;
+  private claimAgain = false;
+  private accepting = false;
+  private renewTimer: TimerHandle | null = null;
+  private readonly wakeTimers = new Map<number, TimerHandle>();
+  private readonly settled = new Set<Promise<void>>();
+  private readonly writer: FinishWriter;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly reportError: (operation: string, error: unknown) => void,
+    private readonly reportOk: (operation: string) => void,
+  ) {
+    this.writer = new FinishWriter(engine, reportError, reportOk);
+  }
+
+  get running(): number {
+    return this.active.size;
+  }
+
+  start(): void {
+    this.accepting = true;
+    this.armRenewal();
+  }
+
+  /** Stops claiming; lets handlers finish for `graceMs`, then aborts the rest and hands their runs back. */
+  async stop(graceMs: number): Promise<void> {
+    this.accepting = false;
+    for (const timer of this.wakeTimers.values()) this.engine.options.clock.clearTimeout(timer);
+    this.wakeTimers.clear();
+    await this.claiming;
+    if (this.settled.size > 0 && graceMs > 0) {
+      let graceTimer: TimerHandle | null = null;
+      await Promise.race([
+        Promise.allSettled([...this.settled]),
+        new Promise<void>((resolve) => (graceTimer = this.engine.options.clock.setTimeout(resolve, graceMs))),
+      ]);
+      if (graceTimer) this.engine.options.clock.clearTimeout(graceTimer);
+    }
+    for (const active of this.active.values()) active.controller.abort(new StoppedError('the scheduler is stopping'));
+    await Promise.allSettled([...this.settled]);
+    if (this.renewTimer) this.engine.options.clock.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+    await this.writer.drain();
+  }
+
+  /** Aborts a run executing here (cancel requested through this instance). */
+  cancelLocal(runId: string): void {
+    this.active.get(runId)?.controller.abort(new CancelledError('the run was cancelled'));
+  }
+
+  /** Claims as much work as there is capacity for; calls made during a claim coalesce into one more. */
+  wake(): void {
+    if (!this.accepting) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = this.claimLoop().finally(() => {
+      this.claiming = null;
+    });
+  }
+
+  /** Wakes at `at` (a retry or a deferral coming due), at most one timer per instant. */
+  wakeAt(at: number): void {
+    if (!this.accepting || this.wakeTimers.has(at)) return;
+    const timer = this.engine.options.clock.setTimeout(() => {
+      this.wakeTimers.delete(at);
+      this.wake();
+    }, at - this.engine.now().getTime());
+    this.wakeTimers.set(at, timer);
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { engine } = this;
+    do {
+      this.claimAgain = false;
+      for (;;) {
+        if (!this.accepting) return;
+        const free = engine.options.maxConcurrentRuns - this.active.size;
+        if (free <= 0) break;
+        const taskTypes = this.typesWithCapacity();
+        if (taskTypes && taskTypes.length === 0) break;
+        let runs: RunRecord[];
+        const token = randomId(engine.options.random, 16);
+        try {
+          runs = await engine.store.claimRuns({
+            now: engine.now(),
+            instanceId: engine.options.instanceId,
+            token,
+            leaseMs: engine.options.leaseMs,
+            limit: free,
+            ...(taskTypes ? { taskTypes } : {}),
+          });
+          this.reportOk('claimRuns');
+        } catch (error) {
+          this.reportError('claimRuns', error);
+          return;
+        }
+        for (const run of runs) this.launch(run, token);
+        if (runs.length < free) break;
+      }
+    } while (this.claimAgain);
+  }
+
+  /** Task types with free per-type capacity, or undefined when no type is capped. */
+  private typesWithCapacity(): string[] | undefined {
+    const { registry } = this.engine;
+    let capped = false;
+    const types: string[] = [];
+    for (const type of registry.types) {
+      const limit = registry.get(type)?.concurrency;
+      if (limit === undefined) types.push(type);
+      else {
+        capped = true;
+        if ((this.perType.get(type) ?? 0) < limit) types.push(type);
+      }
+    }
+    return capped ? types : undefined;
+  }
+
+  private launch(run: RunRecord, token: string): void {
+    const active: ActiveRun = {
+      run,
+      token,
+      controller: new AbortController(),
+      lock: null,
+      leaseExpiresAt: (run.lease?.expiresAt ?? this.engine.now()).getTime(),
+    };
+    this.active.set(run.id, active);
+    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
+    const done: Promise<void> = this.execute(active)
+      .catch((error: unknown) => this.reportError('execute', error))
+      .finally(() => {
+        this.active.delete(run.id);
+        this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 1) - 1);
+        this.settled.delete(done);
+        this.wake();
+      });
+    this.settled.add(done);
+  }
+
+  private async execute(active: ActiveRun): Promise<void> {
+    const { engine } = this;
+    const { run } = active;
+    if (run.overlap !== 'allow' && !(await this.takeTriggerLock(active))) return;
+    try {
+      await this.runHandler(active);
+    } finally {
+      if (active.lock) {
+        const lock = active.lock;
+        active.lock = null;
+        engine.locks.release(lock).catch((error: unknown) => this.reportError('lock.release', error));
+      }
+    }
+  }
+
+  /** Takes the trigger's lock; when another run holds it, applies the overlap policy and returns false. */
+  private async takeTriggerLock(active: ActiveRun): Promise<boolean> {
+    const { engine } = this;
+    const { run } = active;
+    const now = engine.now();
+    try {
+      active.lock = await engine.locks.acquire({
+        resource: `trigger:${run.triggerId}`,
+        owner: engine.options.instanceId,
+        token: active.token,
+        ttlMs: engine.options.leaseMs,
+        now,
+      });
+    } catch (error) {
+      this.reportError('lock.acquire', error);
+      this.finish(active, { status: 'pending', availableAt: new Date(now.getTime() + engine.options.pollIntervalMs), undoAttempt: true });
+      return false;
+    }
+    if (active.lock) return true;
+    if (run.overlap === 'skip') {
+      const error: RunError = { name: 'Skipped', message: 'the previous run of this trigger was still running' };
+      this.finish(active, { status: 'skipped', finishedAt: now, durationMs: 0, error, expiresAt: this.expiry(now) }, () => {
+        engine.metrics.increment('runsSkipped');
+        engine.events.emit('run:skipped', { run: { ...run, status: 'skipped', error }, reason: error.message });
+      });
+    } else {
+      const availableAt = now.getTime() + engine.options.pollIntervalMs;
+      this.finish(active, { status: 'pending', availableAt: new Date(availableAt), undoAttempt: true });
+      this.wakeAt(availableAt);
+    }
+    return false;
+  }
+
+  private async runHandler(active: ActiveRun): Promise<void> {
+    const { engine } = this;
+    const { run, controller } = active;
+    const startedAt = engine.now();
+    const lag = startedAt.getTime() - run.availableAt.getTime();
+    engine.metrics.dispatchLag.observe(lag);
+    engine.metrics.lastDispatchLagMs = lag;
+    engine.metrics.increment('runsStarted');
+    engine.events.emit('run:started', { run });
+
+    const timeout = engine.options.clock.setTimeout(
+      () => controller.abort(new TimeoutError(`the run exceeded its ${run.timeoutMs} ms limit`)),
+      run.timeoutMs,
+    );
+    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+    try {
+      const payload = await engine.registry.validate(run.taskType, run.payload);
+      const value = await raceAbort(Promise.resolve().then(() => this.invoke(active, payload)), controller.signal);
+      outcome = { ok: true, value };
+    } catch (error) {
+      outcome = { ok: false, error: controller.signal.aborted ? controller.signal.reason : error };
+    } finally {
+      engine.options.clock.clearTimeout(timeout);
+    }
+    const finishedAt = engine.now();
+    const durationMs = finishedAt.getTime() - startedAt.getTime();
+    engine.metrics.runDuration.observe(durationMs);
+    this.settle(active, outcome, startedAt, finishedAt, durationMs);
+  }
+
+  private invoke(active: ActiveRun, payload: unknown): unknown {
+    const { engine } = this;
+    const { run, controller, token } = active;
+    const handler = engine.registry.get(run.taskType);
+    if (!handler) throw new TypeError(`no handler registered for task type ${JSON.stringify(run.taskType)}`);
+    const ctx: TaskContext = {
+      runId: run.id,
+      triggerId: run.triggerId,
+      triggerName: run.triggerName,
+      owner: run.owner,
+      taskType: run.taskType,
+      attempt: run.attempt,
+      maxAttempts: run.maxAttempts,
+      scheduledFor: run.scheduledFor,
+      source: run.source,
+      signal: controller.signal,
+      ...(run.event ? { event: run.event } : {}),
+      progress: async (percent: number, note?: string) => {
+        if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError('progress must be a number from 0 to 100');
+        const progress = { percent, ...(note !== undefined ? { note: String(note).slice(0, 500) } : {}), at: engine.now() };
+        run.progress = progress;
+        await engine.store.setProgress(run.id, token, progress);
+        engine.events.emit('run:progress', { run, percent, ...(note !== undefined ? { note } : {}) });
+      },
+    };
+    return handler.run(payload, ctx);
+  }
+
+  /** Turns the handler's outcome into the run's next state. */
+  private settle(active: ActiveRun, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, startedAt: Date, finishedAt: Date, durationMs: number): void {
+    const { engine } = this;
+    const { run } = active;
+    const attempt = (kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord => ({
+      attempt: run.attempt,
+      instanceId: engine.options.instanceId,
+      startedAt,
+      finishedAt,
+      outcome: kind,
+      ...(error ? { error } : {}),
+    });
+    const expiresAt = this.expiry(finishedAt);
+    const progress = run.progress ? { progress: run.progress } : {};
+    if (outcome.ok) {
+      this.finish(active, { status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed'), ...progress }, () => {
+        engine.metrics.increment('runsCompleted');
+        engine.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
+      });
+      return;
+    }
+    const error = describeError(outcome.error);
+    if (isPunctualError(outcome.error, 'LeaseLostError')) {
+      engine.metrics.increment('leasesLost');
+      engine.events.emit('run:lease-lost', { runId: run.id, instanceId: engine.options.instanceId });
+      return;
+    }
+    if (isPunctualError(outcome.error, 'StoppedError')) {
+      this.finish(active, { status: 'pending', availableAt: finishedAt, undoAttempt: true });
+      return;
+    }
+    if (isPunctualError(outcome.error, 'CancelledError')) {
+      this.finish(active, { status: 'cancelled', finishedAt, durationMs, error, expiresAt, attemptRecord: attempt('cancelled', error), ...progress }, () => {
+        engine.metrics.increment('runsCancelled');
+        engine.events.emit('run:cancelled', { run: { ...run, status: 'cancelled', error }, reason: error.message });
+      });
+      return;
+    }
+    const timedOut = isPunctualError(outcome.error, 'TimeoutError');
+    const retryable = !isPunctualError(outcome.error, 'NonRetryableError') && !isPunctualError(outcome.error, 'ValidationError');
+    const delay = retryable && run.attempt < run.maxAttempts
+      ? retryPolicyFor(engine, run.taskType, run.retry)({ attempt: run.attempt, error: outcome.error, random: engine.options.random })
+      : null;
+    if (delay !== null) {
+      const retryAt = new Date(finishedAt.getTime() + delay);
+      this.finish(active, { status: 'pending', availableAt: retryAt, error, attemptRecord: attempt(timedOut ? 'timed_out' : 'retry', error) }, () => {
+        engine.metrics.increment('runsRetried');
+        engine.events.emit('run:retrying', { run: { ...run, status: 'pending', error }, error, nextAttempt: run.attempt + 1, retryAt });
+        this.wakeAt(retryAt.getTime());
+      });
+      return;
+    }
+    const status = timedOut ? 'timed_out' : 'failed';
+    this.finish(active, { status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error), ...progress }, () => {
+      const final = { ...run, status, error, finishedAt, durationMs } as RunRecord;
+      if (timedOut) {
+        engine.metrics.increment('runsTimedOut');
+        engine.events.emit('run:timed-out', { run: final, error });
+      } else {
+        engine.metrics.increment('runsFailed');
+        engine.events.emit('run:failed', { run: final, error });
+      }
+    });
+  }
+
+  private expiry(at: Date): Date {
+    return new Date(at.getTime() + this.engine.options.retentionMs);
+  }
+
+  /** Queues the write; `after` runs once the store accepted it under our lease. */
+  private finish(active: ActiveRun, finish: DistributiveOmit<RunFinish, 'runId' | 'token'>, after?: () => void): void {
+    const entry = { ...finish, runId: active.run.id, token: active.token } as RunFinish;
+    this.writer.write(entry, (held) => {
+      if (held) after?.();
+      else {
+        this.engine.metrics.increment('leasesLost');
+        this.engine.events.emit('run:lease-lost', { runId: active.run.id, instanceId: this.engine.options.instanceId });
+      }
+    });
+  }
+
+  /** Renews every held lease (and trigger lock) at a third of the lease time. */
+  private armRenewal(): void {
+    const interval = Math.max(100, Math.floor(this.engine.options.leaseMs / 3));
+    this.renewTimer = this.engine.options.clock.setTimeout(() => {
+      void this.renewAll().finally(() => {
+        if (this.accepting || this.active.size > 0) this.armRenewal();
+        else this.renewTimer = null;
+      });
+    }, interval);
+  }
+
+  private async renewAll(): Promise<void> {
+    const { engine } = this;
+    const now = engine.now();
+    const expiresAt = new Date(now.getTime() + engine.options.leaseMs);
+    await Promise.all(
+      [...this.active.values()].map(async (active) => {
+        if (now.getTime() >= active.leaseExpiresAt) {
+          active.controller.abort(new LeaseLostError('the lease expired before it could be renewed'));
+          return;
+        }
+        try {
+          const renewal = await engine.store.renewLease(active.run.id, active.token, expiresAt);
+          this.reportOk('renewLease');
+          if (!renewal.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
+          active.leaseExpiresAt = expiresAt.getTime();
+          if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
+          if (active.lock) active.lock = (await engine.locks.renew(active.lock, engine.options.leaseMs, now)) ?? active.lock;
+        } catch (error) {
+          this.reportError('renewLease', error);
+        }
+      }),
+    );
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Resolves or rejects with the handler, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

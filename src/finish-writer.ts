@@ -1,0 +1,72 @@
+import type { TimerHandle } from './clock.js';
+import type { Engine } from './engine.js';
+import type { RunFinish } from './stores/types.js';
+
+interface Pending {
+  finish: RunFinish;
+  done: (held: boolean) => void;
+}
+
+const MAX_BATCH = 1_000;
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/**
+ * Writes run outcomes in batches (one store round trip for every outcome reached in the same
+ * tick), and keeps retrying through a store outage so no outcome is dropped. If the outage
+ * outlasts the lease, the store refuses the write and the run is recovered elsewhere.
+ */
+export class FinishWriter {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private retryTimer: TimerHandle | null = null;
+  private failures = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly reportError: (operation: string, error: unknown) => void,
+    private readonly reportOk: (operation: string) => void,
+  ) {}
+
+  write(finish: RunFinish, done: (held: boolean) => void): void {
+    this.queue.push({ finish, done });
+    if (!this.flushing && !this.retryTimer) this.flushing = Promise.resolve().then(() => this.flush());
+  }
+
+  /** Resolves when every queued outcome has been written (or refused). */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && !this.flushing && !this.retryTimer) return Promise.resolve();
+    if (this.retryTimer) {
+      this.engine.options.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.flushing = this.flush();
+    }
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      let results: boolean[];
+      try {
+        results = await this.engine.store.finishRuns(batch.map((p) => p.finish));
+        this.failures = 0;
+        this.reportOk('finishRuns');
+      } catch (error) {
+        this.queue.unshift(...batch);
+        this.reportError('finishRuns', error);
+        this.failures++;
+        this.flushing = null;
+        const delay = Math.min(MAX_RETRY_DELAY_MS, 100 * 2 ** Math.min(this.failures, 6));
+        this.retryTimer = this.engine.options.clock.setTimeout(() => {
+          this.retryTimer = null;
+          this.flushing = this.flush();
+        }, delay);
+        return;
+      }
+      batch.forEach((p, i) => p.done(results[i] ?? false));
+    }
+    this.flushing = null;
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,39 @@
+export { createScheduler } from './scheduler.js';
+export type { Scheduler, ScopedScheduler, StopOptions, AuditListQuery } from './scheduler.js';
+export type { SchedulerOptions } from './options.js';
+export { defineHandler } from './registry.js';
+export type { HandlerDefinition, HandlerMap, HandlersFor, PayloadOf, SchemaMap, TaskContext } from './registry.js';
+export type { CreateTriggerInput, UpdateTriggerInput, TriggerSettings, AnyPayload, ActorOptionsLike as ActorOptions } from './trigger-input.js';
+export type { TriggersApi, TriggerListQuery, RunNowOptions, ScopedCreateTriggerInput } from './triggers.js';
+export type { RunsApi, RunListQuery } from './runs.js';
+export { exponentialBackoff, constantBackoff, noRetry, DEFAULT_RETRY, MAX_RETRIES } from './retry.js';
+export type { RetryPolicy, RetryContext } from './retry.js';
+export type { SchedulerEvents, SchedulerEventName, SchedulerListener } from './events.js';
+export type { MetricsSnapshot, HistogramSnapshot } from './metrics.js';
+export type { HealthReport } from './health.js';
+export { parseSchedule, nextFireTime, previewSchedule } from './schedules/index.js';
+export { systemClock } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { seededRandom, systemRandom } from './random.js';
+export type { RandomSource } from './random.js';
+export {
+  PunctualError,
+  ValidationError,
+  NotFoundError,
+  ConflictError,
+  ConfigurationError,
+  NonRetryableError,
+  TimeoutError,
+  CancelledError,
+  LeaseLostError,
+  StoreError,
+  StoppedError,
+  isPunctualError,
+} from './errors.js';
+export type { PunctualErrorCode, ValidationIssue } from './errors.js';
+export { memoryStore } from './stores/memory/index.js';
+export { memoryLockStore } from './locks/memory/index.js';
+export type * from './stores/types.js';
+export type * from './locks/types.js';
+export type * from './types.js';
+export { FINAL_RUN_STATUSES } from './types.js';

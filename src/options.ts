@@ -1,0 +1,137 @@
+import { hostname } from 'node:os';
+import { systemClock, type Clock } from './clock.js';
+import { ConfigurationError } from './errors.js';
+import type { LockStore } from './locks/types.js';
+import { randomId, systemRandom, type RandomSource } from './random.js';
+import { MAX_TIMEOUT_MS, type HandlersFor, type SchemaMap } from './registry.js';
+import { DEFAULT_RETRY, exponentialBackoff, retryOptionIssues, toRetryPolicy, type RetryPolicy } from './retry.js';
+import type { Store } from './stores/types.js';
+import type { MisfirePolicy, OverlapPolicy, RetryOptions } from './types.js';
+
+/**
+ * Options of {@link createScheduler}. Every option but `handlers` has a default.
+ * @example
+ * createScheduler({ handlers, store: memoryStore(), maxConcurrentRuns: 500 })
+ */
+export interface SchedulerOptions<S extends SchemaMap = SchemaMap> {
+  /** Task type -> { schema, run, concurrency?, timeoutMs?, priority?, retry? }. */
+  handlers: HandlersFor<S>;
+  /** Where triggers, runs and the audit trail live. Default: an in-process memory store. */
+  store?: Store;
+  /** Locks that keep a trigger from running twice at once across instances. Default: the store's own lock store, else an in-process one. */
+  lockStore?: LockStore;
+  /** This instance's name in history and locks. Default: `<hostname>-<pid>-<random>`. */
+  instanceId?: string;
+  /** Runs executing at once on this instance, 1..100,000. Default 100. */
+  maxConcurrentRuns?: number;
+  /** How often the store is checked for work other instances added, ms (100..300,000). Default 1,000. Changes made through this instance wake it at once. */
+  pollIntervalMs?: number;
+  /** Lease (lock TTL) of a running run, ms (1,000..3,600,000); renewed at a third of it while the handler runs. Default 30,000. */
+  leaseMs?: number;
+  /** Default retry policy or options. Default: exponential, 3 retries from 1 s, x2, max 60 s, +-20% jitter. */
+  retry?: RetryPolicy | RetryOptions;
+  /** Execution limit when neither trigger nor handler sets one, ms (1..86,400,000). Default 3,600,000 (1 h). */
+  defaultTimeoutMs?: number;
+  /** Emit `metrics:snapshot` this often, ms; 0 turns it off. Default 60,000. */
+  metricsIntervalMs?: number;
+  /** Keep finished runs this long, ms. Default 90 days. */
+  retentionMs?: number;
+  /** Default misfire policy of new triggers. Default `once`. */
+  misfire?: MisfirePolicy;
+  /** A slot started later than this is missed and handled by the misfire policy, ms. Default 60,000. */
+  misfireGraceMs?: number;
+  /** Default overlap policy of new triggers. Default `queue`. */
+  overlap?: OverlapPolicy;
+  /** Time source. Default: the system clock. */
+  clock?: Clock;
+  /** Random source (ids, jitter). Default: Math.random. */
+  random?: RandomSource;
+}
+
+export interface ResolvedOptions {
+  instanceId: string;
+  maxConcurrentRuns: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  retry: RetryPolicy;
+  defaultTimeoutMs: number;
+  metricsIntervalMs: number;
+  retentionMs: number;
+  misfire: MisfirePolicy;
+  misfireGraceMs: number;
+  overlap: OverlapPolicy;
+  clock: Clock;
+  random: RandomSource;
+  /** How far ahead the dispatcher loads due triggers. */
+  lookaheadMs: number;
+}
+
+const KNOWN = new Set([
+  'handlers', 'store', 'lockStore', 'instanceId', 'maxConcurrentRuns', 'pollIntervalMs', 'leaseMs', 'retry',
+  'defaultTimeoutMs', 'metricsIntervalMs', 'retentionMs', 'misfire', 'misfireGraceMs', 'overlap', 'clock', 'random',
+]);
+
+/** Validates options and fills in defaults; throws one ConfigurationError listing every problem. */
+export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('createScheduler needs an options object with at least { handlers }');
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) problems.push(`unknown option ${JSON.stringify(key)}; valid: ${[...KNOWN].join(', ')}`);
+  }
+  const int = (key: keyof SchedulerOptions, fallback: number, min: number, max: number): number => {
+    const value = options[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const maxConcurrentRuns = int('maxConcurrentRuns', 100, 1, 100_000);
+  const pollIntervalMs = int('pollIntervalMs', 1_000, 100, 300_000);
+  const leaseMs = int('leaseMs', 30_000, 1_000, 3_600_000);
+  const defaultTimeoutMs = int('defaultTimeoutMs', 3_600_000, 1, MAX_TIMEOUT_MS);
+  const metricsIntervalMs = int('metricsIntervalMs', 60_000, 0, 86_400_000);
+  const retentionMs = int('retentionMs', 90 * 86_400_000, 60_000, 3_650 * 86_400_000);
+  const misfireGraceMs = int('misfireGraceMs', 60_000, 0, 86_400_000);
+  if (options.instanceId !== undefined && !(typeof options.instanceId === 'string' && /^[\w.:@-]{1,200}$/.test(options.instanceId))) {
+    problems.push('instanceId must be 1-200 letters, digits, ".", ":", "@", "_" or "-"');
+  }
+  const misfire = oneOf(options.misfire, ['skip', 'once', 'all'] as const, 'once', 'misfire', problems);
+  const overlap = oneOf(options.overlap, ['queue', 'allow', 'skip'] as const, 'queue', 'overlap', problems);
+  if (typeof options.retry !== 'function') {
+    for (const issue of retryOptionIssues(options.retry, 'retry')) problems.push(`${issue.path}: ${issue.message}`);
+  }
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') problems.push('clock must implement { now, setTimeout, clearTimeout }');
+  if (options.random !== undefined && typeof options.random !== 'function') problems.push('random must be a function returning a number in [0, 1)');
+  if (options.store !== undefined && typeof options.store?.claimRuns !== 'function') problems.push('store must implement the Store interface');
+  if (options.lockStore !== undefined && typeof options.lockStore?.acquire !== 'function') problems.push('lockStore must implement the LockStore interface');
+  if (problems.length > 0) throw new ConfigurationError(`Invalid scheduler options: ${problems.join('; ')}`);
+
+  const random = options.random ?? systemRandom;
+  return {
+    instanceId: options.instanceId ?? `${hostname()}-${process.pid}-${randomId(random, 6)}`,
+    maxConcurrentRuns,
+    pollIntervalMs,
+    leaseMs,
+    retry: toRetryPolicy(options.retry, exponentialBackoff(DEFAULT_RETRY)),
+    defaultTimeoutMs,
+    metricsIntervalMs,
+    retentionMs,
+    misfire,
+    misfireGraceMs,
+    overlap,
+    clock: options.clock ?? systemClock,
+    random,
+    lookaheadMs: Math.max(2 * pollIntervalMs, 5_000),
+  };
+}
+
+function oneOf<T extends string>(value: unknown, valid: readonly T[], fallback: T, key: string, problems: string[]): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (valid as readonly string[]).includes(value)) return value as T;
+  problems.push(`${key} must be one of ${valid.map((v) => `"${v}"`).join(', ')}, got ${JSON.stringify(value)}`);
+  return fallback;
+}

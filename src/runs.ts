@@ -1,0 +1,73 @@
+import { recordAudit, type Engine } from './engine.js';
+import { NotFoundError } from './errors.js';
+import { checkPage } from './paging.js';
+import { checkId, type ActorOptionsLike } from './trigger-input.js';
+import type { Page, PageQuery, RunRecord, RunSource, RunStatus } from './types.js';
+
+export interface RunListQuery extends PageQuery {
+  /** Admin view only: one owner's runs. */
+  owner?: string;
+  triggerId?: string;
+  status?: RunStatus;
+  taskType?: string;
+  source?: RunSource;
+  /** Runs scheduled at or after this instant. */
+  from?: Date;
+  /** Runs scheduled before this instant. */
+  to?: Date;
+}
+
+/** Run history and cancellation (R6, B6). In a scoped view every call is limited to one owner. */
+export interface RunsApi {
+  /** Throws NotFoundError when missing or owned by someone else. */
+  get(runId: string): Promise<RunRecord>;
+  /** Newest scheduled first. */
+  list(query?: RunListQuery): Promise<Page<RunRecord>>;
+  /**
+   * Cancels a pending run at once, or asks the instance running it to abort its handler
+   * (`ctx.signal` is aborted with a CancelledError). Throws NotFoundError when the run is
+   * missing, someone else's, or already finished.
+   */
+  cancel(runId: string, options?: ActorOptionsLike): Promise<RunRecord>;
+}
+
+export class RunService implements RunsApi {
+  constructor(
+    private readonly engine: Engine,
+    private readonly cancelLocal: (runId: string) => void,
+    private readonly scopeOwner?: string,
+  ) {}
+
+  async get(runId: string): Promise<RunRecord> {
+    await this.engine.ready();
+    const run = await this.engine.store.getRun(checkId(runId, 'run'), this.scopeOwner);
+    if (!run) throw new NotFoundError(`Run ${runId} not found`);
+    return run;
+  }
+
+  async list(query: RunListQuery = {}): Promise<Page<RunRecord>> {
+    await this.engine.ready();
+    const { limit, offset } = checkPage(query);
+    const owner = this.scopeOwner ?? query.owner;
+    const { owner: _o, limit: _l, offset: _f, ...filters } = query;
+    const defined = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
+    return this.engine.store.listRuns({ ...defined, ...(owner !== undefined ? { owner } : {}), limit, offset });
+  }
+
+  async cancel(runId: string, options: ActorOptionsLike = {}): Promise<RunRecord> {
+    const { engine } = this;
+    checkId(runId, 'run');
+    await engine.ready();
+    const run = await engine.store.cancelRun(runId, engine.now(), engine.options.retentionMs, this.scopeOwner);
+    if (!run) throw new NotFoundError(`Run ${runId} not found or already finished`);
+    if (run.status === 'cancelled') {
+      engine.metrics.increment('runsCancelled');
+      engine.events.emit('run:cancelled', { run, reason: 'cancelled before it started' });
+    } else {
+      this.cancelLocal(runId);
+    }
+    const actor = options.actor ?? this.scopeOwner ?? 'system';
+    await recordAudit(engine, { actor, action: 'run.cancel', owner: run.owner, triggerId: run.triggerId, runId });
+    return run;
+  }
+}

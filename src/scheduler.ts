@@ -1,0 +1,267 @@
+import type { TimerHandle } from './clock.js';
+import { Dispatcher } from './dispatcher.js';
+import type { Engine } from './engine.js';
+import { ConfigurationError, StoppedError } from './errors.js';
+import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
+import { Executor } from './executor.js';
+import { Health, type HealthReport } from './health.js';
+import { memoryLockStore } from './locks/memory/index.js';
+import type { LockStore } from './locks/types.js';
+import { Metrics, type MetricsSnapshot } from './metrics.js';
+import { resolveOptions, type SchedulerOptions } from './options.js';
+import { randomId } from './random.js';
+import { HandlerRegistry, type SchemaMap } from './registry.js';
+import { RunService, type RunsApi } from './runs.js';
+import { parseSchedule, previewSchedule } from './schedules/index.js';
+import { memoryStore } from './stores/memory/index.js';
+import type { AuditQuery, Store } from './stores/types.js';
+import type { ActorOptionsLike } from './trigger-input.js';
+import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from './triggers.js';
+import type { AuditEntry, Page, ScheduleInput } from './types.js';
+import { checkPage } from './paging.js';
+
+/** Expired leases recovered per poll. */
+const RECOVERY_BATCH = 500;
+/** Retention purge runs every this many polls. */
+const PURGE_EVERY_POLLS = 60;
+
+export interface StopOptions {
+  /** How long running handlers may take to finish before their signals are aborted, ms. Default 10,000. */
+  graceMs?: number;
+}
+
+export interface AuditListQuery {
+  owner?: string;
+  triggerId?: string;
+  action?: AuditEntry['action'];
+  limit?: number;
+  offset?: number;
+}
+
+/** One owner's view (R15): sees and changes only that owner's triggers and runs. */
+export interface ScopedScheduler<S extends SchemaMap> {
+  readonly owner: string;
+  readonly triggers: TriggersApi<S, ScopedCreateTriggerInput<S>>;
+  readonly runs: RunsApi;
+}
+
+/**
+ * A scheduler instance: start it, register triggers, listen to events. Unscoped `triggers`,
+ * `runs` and `audit` are the admin view; `forOwner(owner)` gives a scoped view.
+ */
+export interface Scheduler<S extends SchemaMap = SchemaMap> {
+  readonly instanceId: string;
+  /** Starts dispatching and executing. Idempotent; concurrent calls share one promise. */
+  start(): Promise<void>;
+  /** Stops claiming, waits up to `graceMs` for running handlers, aborts the rest and hands their runs back. Idempotent. */
+  stop(options?: StopOptions): Promise<void>;
+  /** `await using scheduler = createScheduler(...)` stops it at scope exit. */
+  [Symbol.asyncDispose](): Promise<void>;
+  readonly triggers: TriggersApi<S>;
+  readonly runs: RunsApi;
+  readonly audit: { list(query?: AuditListQuery): Promise<Page<AuditEntry>> };
+  forOwner(owner: string): ScopedScheduler<S>;
+  on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
+  once<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
+  off<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): void;
+  /** The next `count` fire times of any schedule (B8), without creating anything. */
+  preview(schedule: ScheduleInput, count?: number, from?: Date): Date[];
+  /** Store reachability, dispatch lag, queue depth, running count (R12). */
+  health(): Promise<HealthReport>;
+  /** Counters and histograms of this instance (R12). */
+  metrics(): MetricsSnapshot;
+}
+
+type Lifecycle = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+/**
+ * Creates a scheduler. Validates every option and handler now and throws ConfigurationError
+ * listing all problems.
+ * @example
+ * const scheduler = createScheduler({ handlers: { ping: { schema: z.object({}), run: async () => {} } } });
+ * await scheduler.start();
+ */
+export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S>): Scheduler<S> {
+  const resolved = resolveOptions(options as unknown as SchedulerOptions<SchemaMap>);
+  if (!options.handlers) throw new ConfigurationError('Invalid scheduler options: handlers is required');
+  const registry = new HandlerRegistry(options.handlers as never);
+  const store: Store = options.store ?? memoryStore();
+  const locks: LockStore = options.lockStore ?? store.createLockStore?.() ?? memoryLockStore();
+  const events = new EventBus();
+  const metrics = new Metrics();
+  const clock = resolved.clock;
+  let initPromise: Promise<void> | null = null;
+  let dispatcher: Dispatcher;
+  let executor: Executor;
+
+  const engine: Engine = {
+    store,
+    locks,
+    registry,
+    events,
+    metrics,
+    options: resolved,
+    ready: () => (initPromise ??= store.init()),
+    now: () => new Date(clock.now()),
+    newId: () => randomId(resolved.random),
+    wake: () => {
+      executor.wake();
+    },
+    triggerChanged: (trigger, id) => dispatcher.triggerChanged(trigger, id),
+  };
+  const health = new Health(engine);
+  const reportError = (source: 'dispatcher' | 'executor') => (operation: string, error: unknown) => {
+    health.failed(operation, error);
+    events.emit('scheduler:error', { error, source: operation.startsWith('lock') ? 'lock-store' : 'store', operation: `${source}:${operation}` });
+  };
+  dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), (op) => health.succeeded(op));
+  executor = new Executor(engine, reportError('executor'), (op) => health.succeeded(op));
+
+  let state: Lifecycle = 'idle';
+  let starting: Promise<void> | null = null;
+  let stopping: Promise<void> | null = null;
+  let pollTimer: TimerHandle | null = null;
+  let metricsTimer: TimerHandle | null = null;
+  let unsubscribe: (() => Promise<void>) | null = null;
+  let polls = 0;
+
+  const poll = async (): Promise<void> => {
+    pollTimer = null;
+    polls++;
+    await recoverExpired();
+    if (polls % PURGE_EVERY_POLLS === 0) await purge();
+    await dispatcher.refresh();
+    executor.wake();
+    if (state === 'started') pollTimer = clock.setTimeout(() => void poll(), resolved.pollIntervalMs);
+  };
+
+  const recoverExpired = async (): Promise<void> => {
+    try {
+      const recovered = await store.recoverExpiredLeases(engine.now(), RECOVERY_BATCH, resolved.retentionMs);
+      health.succeeded('recoverExpiredLeases');
+      for (const { run, outcome } of recovered) {
+        metrics.increment('runsRecovered');
+        events.emit('run:recovered', { run, outcome });
+        if (outcome === 'failed') events.emit('run:failed', { run, error: run.error ?? { name: 'LeaseExpired', message: 'the run used all its attempts' } });
+      }
+    } catch (error) {
+      reportError('dispatcher')('recoverExpiredLeases', error);
+    }
+  };
+
+  const purge = async (): Promise<void> => {
+    try {
+      await store.purgeExpiredRuns(engine.now(), 10_000);
+    } catch (error) {
+      reportError('dispatcher')('purgeExpiredRuns', error);
+    }
+  };
+
+  const emitMetrics = (): void => {
+    metricsTimer = null;
+    events.emit('metrics:snapshot', { snapshot: snapshot() });
+    if (state === 'started' && resolved.metricsIntervalMs > 0) metricsTimer = clock.setTimeout(emitMetrics, resolved.metricsIntervalMs);
+  };
+
+  const snapshot = (): MetricsSnapshot =>
+    metrics.snapshot(engine.now(), resolved.instanceId, { running: executor.running, queueDepth: dispatcher.depth });
+
+  const start = (): Promise<void> => {
+    if (state === 'started') return Promise.resolve();
+    if (starting) return starting;
+    if (state === 'stopping' || state === 'stopped') return Promise.reject(new StoppedError('a stopped scheduler cannot be restarted; create a new one'));
+    state = 'starting';
+    starting = (async () => {
+      try {
+        await engine.ready();
+      } catch (error) {
+        state = 'idle';
+        initPromise = null;
+        throw error;
+      }
+      if (store.subscribe) {
+        try {
+          unsubscribe = await store.subscribe(() => {
+            void dispatcher.refresh();
+            executor.wake();
+          });
+          health.notifications = true;
+        } catch (error) {
+          reportError('dispatcher')('subscribe', error);
+        }
+      }
+      state = 'started';
+      dispatcher.start();
+      executor.start();
+      await poll();
+      if (resolved.metricsIntervalMs > 0) metricsTimer = clock.setTimeout(emitMetrics, resolved.metricsIntervalMs);
+      events.emit('scheduler:started', { instanceId: resolved.instanceId });
+    })().finally(() => {
+      starting = null;
+    });
+    return starting;
+  };
+
+  const stop = (stopOptions: StopOptions = {}): Promise<void> => {
+    if (stopping) return stopping;
+    if (state === 'stopped') return Promise.resolve();
+    const graceMs = stopOptions.graceMs ?? 10_000;
+    stopping = (async () => {
+      await starting?.catch(() => undefined);
+      const wasStarted = state === 'started';
+      state = 'stopping';
+      if (pollTimer) clock.clearTimeout(pollTimer);
+      if (metricsTimer) clock.clearTimeout(metricsTimer);
+      pollTimer = metricsTimer = null;
+      await dispatcher.stop();
+      await executor.stop(graceMs);
+      if (unsubscribe) await unsubscribe().catch((error: unknown) => reportError('dispatcher')('unsubscribe', error));
+      await locks.close();
+      await store.close();
+      state = 'stopped';
+      if (wasStarted) events.emit('scheduler:stopped', { instanceId: resolved.instanceId });
+    })();
+    return stopping;
+  };
+
+  const forOwner = (owner: string): ScopedScheduler<S> => {
+    if (typeof owner !== 'string' || owner.length === 0 || owner.length > 200) throw new ConfigurationError('forOwner needs an owner id of 1-200 characters');
+    return {
+      owner,
+      triggers: new TriggerService<S>(engine, owner) as unknown as TriggersApi<S, ScopedCreateTriggerInput<S>>,
+      runs: new RunService(engine, (id) => executor.cancelLocal(id), owner),
+    };
+  };
+
+  return {
+    instanceId: resolved.instanceId,
+    start,
+    stop,
+    [Symbol.asyncDispose]: () => stop(),
+    triggers: new TriggerService<S>(engine) as unknown as TriggersApi<S>,
+    runs: new RunService(engine, (id) => executor.cancelLocal(id)),
+    audit: {
+      async list(query: AuditListQuery = {}) {
+        await engine.ready();
+        const page = checkPage(query);
+        const filters: AuditQuery = { ...page };
+        if (query.owner !== undefined) filters.owner = query.owner;
+        if (query.triggerId !== undefined) filters.triggerId = query.triggerId;
+        if (query.action !== undefined) filters.action = query.action;
+        return store.listAudit(filters);
+      },
+    },
+    forOwner,
+    on: (event, listener) => events.on(event, listener),
+    once: (event, listener) => events.once(event, listener),
+    off: (event, listener) => events.off(event, listener),
+    preview(schedule, count = 10, from) {
+      const now = from ?? engine.now();
+      return previewSchedule(parseSchedule(schedule, now), count, now);
+    },
+    health: () => health.report({ running: executor.running, queueDepth: dispatcher.depth, started: state === 'started' }),
+    metrics: snapshot,
+  };
+}
+
+export type { ActorOptionsLike };

@@ -1,0 +1,1 @@
+export { TestClock, settle } from './test-clock.js';

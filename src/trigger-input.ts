@@ -1,0 +1,194 @@
+import { ValidationError, type ValidationIssue } from './errors.js';
+import type { HandlerRegistry, PayloadOf, SchemaMap } from './registry.js';
+import { MAX_TIMEOUT_MS } from './registry.js';
+import { retryOptionIssues } from './retry.js';
+import { parseSchedule } from './schedules/index.js';
+import type { MisfirePolicy, OverlapPolicy, RetryOptions, Schedule, ScheduleInput } from './types.js';
+
+/** Settings every trigger has, whatever its task type. */
+export interface TriggerSettings {
+  /** 1-100 letters, digits, `-` and `_`; unique per owner. */
+  name: string;
+  schedule: ScheduleInput;
+  /** Higher runs first when capacity is short, -1000..1000. Default: the handler's priority or 0. */
+  priority?: number;
+  /** Execution limit, ms, 1..86,400,000. Default: the handler's, else the scheduler's `defaultTimeoutMs`. */
+  timeoutMs?: number;
+  /** Retry override for this trigger's runs. */
+  retry?: RetryOptions;
+  /** Missed-slot policy. Default: the scheduler's `misfire` (`once`). */
+  misfire?: MisfirePolicy;
+  /** How late a slot may start before it counts as missed, ms. Default: the scheduler's `misfireGraceMs`. */
+  misfireGraceMs?: number;
+  /** What a due run does while the previous one still runs. Default: the scheduler's `overlap` (`queue`). */
+  overlap?: OverlapPolicy;
+  /** Create paused. Default false. */
+  paused?: boolean;
+  /** Free-form JSON for the host, at most 16 KB. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Input of `triggers.create`: the payload's type follows from the task type's schema.
+ * @example
+ * { name: 'weekday-report', owner: 'user-42', taskType: 'send-report',
+ *   payload: { to: 'a@example.com' }, schedule: { cron: '0 9 * * 1-5', timezone: 'Europe/Paris' } }
+ */
+export type CreateTriggerInput<S extends SchemaMap> = {
+  [K in keyof S & string]: TriggerSettings & { owner: string; taskType: K; payload: PayloadOf<S, K> };
+}[keyof S & string];
+
+/** Any payload of any registered task type. */
+export type AnyPayload<S extends SchemaMap> = { [K in keyof S & string]: PayloadOf<S, K> }[keyof S & string];
+
+/** Fields `triggers.update` may change. Changing `taskType` requires a `payload` valid for it. */
+export type UpdateTriggerInput<S extends SchemaMap> = Partial<Omit<TriggerSettings, 'paused'>> &
+  (
+    | { [K in keyof S & string]: { taskType: K; payload: PayloadOf<S, K> } }[keyof S & string]
+    | { taskType?: undefined; payload?: AnyPayload<S> }
+  );
+
+/** A trigger's fields after validation, ready to store. */
+export interface ValidTriggerFields {
+  name: string;
+  taskType: string;
+  payload: unknown;
+  schedule: Schedule;
+  priority?: number;
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  misfire?: MisfirePolicy;
+  misfireGraceMs?: number;
+  overlap?: OverlapPolicy;
+  paused?: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+export const OWNER_PATTERN = /^[^\s\u0000-\u001f]{1,200}$/;
+const SETTINGS_KEYS = ['name', 'schedule', 'priority', 'timeoutMs', 'retry', 'misfire', 'misfireGraceMs', 'overlap', 'paused', 'metadata'];
+const CREATE_KEYS = new Set([...SETTINGS_KEYS, 'owner', 'taskType', 'payload']);
+const UPDATE_KEYS = new Set([...SETTINGS_KEYS.filter((k) => k !== 'paused'), 'taskType', 'payload']);
+const MAX_METADATA_BYTES = 16_384;
+
+/**
+ * Validates a create (all fields) or an update (`partial`: only the given fields; the payload
+ * is checked against `taskType` or, when absent, `currentTaskType`). Collects every issue and
+ * throws one ValidationError; returns only the fields that were given.
+ */
+export async function validateTriggerFields(
+  input: unknown,
+  registry: HandlerRegistry,
+  now: Date,
+  mode: { partial: false } | { partial: true; currentTaskType: string },
+): Promise<Partial<ValidTriggerFields> & { owner?: string }> {
+  const subject = mode.partial ? 'Invalid trigger update' : 'Invalid trigger';
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw ValidationError.from([{ path: '', message: 'must be an object' }], subject);
+  }
+  const o = input as Record<string, unknown>;
+  const issues: ValidationIssue[] = [];
+  const out: Partial<ValidTriggerFields> & { owner?: string } = {};
+  const has = (key: string): boolean => o[key] !== undefined;
+  const required = (key: string): boolean => {
+    if (has(key)) return true;
+    if (!mode.partial) issues.push({ path: key, message: 'is required' });
+    return false;
+  };
+  for (const key of Object.keys(o)) {
+    if (!(mode.partial ? UPDATE_KEYS : CREATE_KEYS).has(key)) issues.push({ path: key, message: 'is not a known field' });
+  }
+
+  if (!mode.partial && required('owner')) {
+    if (typeof o.owner === 'string' && OWNER_PATTERN.test(o.owner)) out.owner = o.owner;
+    else issues.push({ path: 'owner', message: 'must be a string of 1-200 characters without spaces or control characters' });
+  }
+  if (required('name')) {
+    if (typeof o.name === 'string' && NAME_PATTERN.test(o.name)) out.name = o.name;
+    else issues.push({ path: 'name', message: `must be 1-100 letters, digits, "-" or "_", got ${JSON.stringify(o.name)}` });
+  }
+  if (required('schedule')) {
+    try {
+      out.schedule = parseSchedule(o.schedule as ScheduleInput, now);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  let taskType: string | undefined = mode.partial ? mode.currentTaskType : undefined;
+  if (required('taskType')) {
+    if (typeof o.taskType === 'string' && registry.has(o.taskType)) {
+      taskType = out.taskType = o.taskType;
+      if (mode.partial && !has('payload')) issues.push({ path: 'payload', message: 'is required when taskType changes' });
+    } else {
+      taskType = undefined;
+      issues.push({ path: 'taskType', message: `unknown task type ${JSON.stringify(o.taskType)}; registered: ${registry.types.join(', ') || '(none)'}` });
+    }
+  }
+  if ((mode.partial ? has('payload') : true) && taskType !== undefined) {
+    try {
+      await registry.validate(taskType, o.payload);
+      out.payload = o.payload;
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  integer(o, 'priority', -1_000, 1_000, issues, out);
+  integer(o, 'timeoutMs', 1, MAX_TIMEOUT_MS, issues, out, ' (24 h)');
+  integer(o, 'misfireGraceMs', 0, 86_400_000, issues, out);
+  const retryIssues = retryOptionIssues(o.retry, 'retry');
+  issues.push(...retryIssues);
+  if (has('retry') && retryIssues.length === 0) out.retry = { ...(o.retry as RetryOptions) };
+  choice(o, 'misfire', ['skip', 'once', 'all'], issues, out);
+  choice(o, 'overlap', ['queue', 'allow', 'skip'], issues, out);
+  if (!mode.partial && has('paused')) {
+    if (typeof o.paused === 'boolean') out.paused = o.paused;
+    else issues.push({ path: 'paused', message: 'must be true or false' });
+  }
+  if (has('metadata')) {
+    const problem = metadataProblem(o.metadata);
+    if (problem) issues.push({ path: 'metadata', message: problem });
+    else out.metadata = structuredClone(o.metadata as Record<string, unknown>);
+  }
+  if (issues.length > 0) throw ValidationError.from(issues, subject);
+  return out;
+}
+
+function integer(o: Record<string, unknown>, key: keyof ValidTriggerFields, min: number, max: number, issues: ValidationIssue[], out: Record<string, unknown>, note = ''): void {
+  const v = o[key];
+  if (v === undefined) return;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) out[key] = v;
+  else issues.push({ path: key, message: `must be an integer from ${min} to ${max}${note}, got ${JSON.stringify(v)}` });
+}
+
+function choice(o: Record<string, unknown>, key: keyof ValidTriggerFields, valid: string[], issues: ValidationIssue[], out: Record<string, unknown>): void {
+  const v = o[key];
+  if (v === undefined) return;
+  if (typeof v === 'string' && valid.includes(v)) out[key] = v;
+  else issues.push({ path: key, message: `must be one of ${valid.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(v)}` });
+}
+
+function metadataProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a plain object';
+  try {
+    const json = JSON.stringify(value);
+    if (Buffer.byteLength(json) > MAX_METADATA_BYTES) return `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON`;
+  } catch {
+    return 'must be JSON-serializable';
+  }
+  return null;
+}
+
+/** Ids are 1-200 characters of letters, digits and `_ - . : @`. */
+export const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,200}$/;
+
+export function checkId(id: unknown, what: 'trigger' | 'run'): string {
+  if (typeof id === 'string' && ID_PATTERN.test(id)) return id;
+  throw ValidationError.from([{ path: 'id', message: `must be a ${what} id (1-200 letters, digits, "_-.:@"), got ${JSON.stringify(id)}` }], `Invalid ${what} id`);
+}
+
+/** Who did it, for the audit trail. */
+export interface ActorOptionsLike {
+  actor?: string;
+}
