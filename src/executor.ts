@@ -93,7 +93,9 @@ export class Executor {
     if (!this.accepting || this.wakeTimers.has(at)) return;
     const timer = this.engine.options.clock.setTimeout(() => {
       this.wakeTimers.delete(at);
-      this.wake();
+      // Node timers may fire a millisecond before the wall clock reaches `at`.
+      if (this.engine.now().getTime() < at) this.wakeAt(at);
+      else this.wake();
     }, at - this.engine.now().getTime());
     this.wakeTimers.set(at, timer);
   }
