@@ -33,6 +33,8 @@ export class Dispatcher {
   private firing: Promise<void> | null = null;
   private fireAgain = false;
   private windowEnd = 0;
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
 
   constructor(
     private readonly engine: Engine,
@@ -56,6 +58,21 @@ export class Dispatcher {
     await this.firing;
     this.heap = new BinaryHeap<Entry>((a, b) => a.at - b.at);
     this.current.clear();
+  }
+
+  /** Coalesces refresh requests (change notifications) into at most one running and one queued. */
+  requestRefresh(): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = this.refresh().finally(() => {
+      this.refreshing = null;
+      if (this.refreshAgain) {
+        this.refreshAgain = false;
+        this.requestRefresh();
+      }
+    });
   }
 
   /** Reloads the window from the store (poll, or a change notification). */

@@ -181,11 +181,16 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
       }
       if (store.subscribe) {
         try {
-          unsubscribe = await store.subscribe(() => {
-            void dispatcher.refresh();
-            executor.wake();
-          });
-          health.notifications = true;
+          unsubscribe = await store.subscribe(
+            (change) => {
+              if (change.kind === 'trigger') dispatcher.requestRefresh();
+              else executor.wake();
+            },
+            (active) => {
+              health.notifications = active;
+            },
+          );
+          health.notifications = unsubscribe !== null;
         } catch (error) {
           reportError('dispatcher')('subscribe', error);
         }

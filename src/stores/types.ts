@@ -226,7 +226,10 @@ export interface Store {
 
   /**
    * Optional: call `listener` when another process changes triggers or runs, so the dispatcher
-   * wakes at once instead of at the next poll. Returns an unsubscribe function.
+   * wakes at once instead of at the next poll (B5). Resolves to an unsubscribe function, or to
+   * null when this deployment cannot notify (e.g. MongoDB without a replica set); polling then
+   * does the job alone. `onState(false)` reports a broken feed (polling carries on),
+   * `onState(true)` that it works again.
    */
-  subscribe?(listener: (change: StoreChange) => void): Promise<() => Promise<void>>;
+  subscribe?(listener: (change: StoreChange) => void, onState?: (active: boolean) => void): Promise<(() => Promise<void>) | null>;
 }
