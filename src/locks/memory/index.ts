@@ -1,0 +1,1 @@
+export { MemoryLockStore, memoryLockStore } from './memory-lock-store.js';

@@ -1,0 +1,281 @@
+import { FINAL_RUN_STATUSES } from '../../types.js';
+import type { AttemptRecord, Page, RunRecord, RunStatus } from '../../types.js';
+import type { ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
+import { ClaimQueue } from './claim-queue.js';
+import { addToIndex, compareStrings, copy, page, removeFromIndex } from './records.js';
+import { TimeIndex } from './time-index.js';
+
+interface StoredRun {
+  record: RunRecord;
+  /** Write sequence number: index entries are live while it matches. */
+  seq: number;
+}
+
+const FINAL = new Set<RunStatus>(FINAL_RUN_STATUSES);
+
+/** A run that can be purged once `expiresAt` passes. */
+function isExpiring(run: RunRecord): run is RunRecord & { expiresAt: Date } {
+  return FINAL.has(run.status) && run.expiresAt !== null;
+}
+
+function isLeased(run: RunRecord): run is RunRecord & { lease: NonNullable<RunRecord['lease']> } {
+  return run.status === 'running' && run.lease !== null;
+}
+
+function newestFirst(a: RunRecord, b: RunRecord): number {
+  return b.scheduledFor.getTime() - a.scheduledFor.getTime() || compareStrings(b.id, a.id);
+}
+
+/**
+ * The memory store's runs. Besides the map by id it keeps: id sets per trigger and per owner
+ * (history queries), status counts per trigger (`countRuns`), a {@link ClaimQueue} of pending
+ * runs, and {@link TimeIndex}es of running runs by lease expiry and of final runs by
+ * `expiresAt`. Records are never mutated in place: every change stores a new object through
+ * `put`, which re-indexes it. Inputs are copied in and results copied out.
+ */
+export class RunTable {
+  private readonly runs = new Map<string, StoredRun>();
+  private readonly idsByTrigger = new Map<string, Set<string>>();
+  private readonly idsByOwner = new Map<string, Set<string>>();
+  private readonly statusCounts = new Map<string, Map<RunStatus, number>>();
+  private readonly isLive = (ref: { id: string; seq: number }): boolean => this.runs.get(ref.id)?.seq === ref.seq;
+  private readonly claimable = new ClaimQueue(this.isLive);
+  private readonly leases = new TimeIndex(this.isLive);
+  private readonly expiries = new TimeIndex(this.isLive);
+  private readonly live = { pending: 0, leased: 0, expiring: 0 };
+  private seq = 0;
+
+  has(id: string): boolean {
+    return this.runs.has(id);
+  }
+
+  /** Inserts a copy of `run` unless its id exists. */
+  insert(run: RunRecord): boolean {
+    if (this.runs.has(run.id)) return false;
+    this.put(copy(run));
+    return true;
+  }
+
+  get(id: string, owner?: string): RunRecord | null {
+    const record = this.runs.get(id)?.record;
+    if (!record || (owner !== undefined && record.owner !== owner)) return null;
+    return copy(record);
+  }
+
+  list(query: RunQuery): Page<RunRecord> {
+    const ids =
+      query.triggerId !== undefined
+        ? (this.idsByTrigger.get(query.triggerId) ?? [])
+        : query.owner !== undefined
+          ? (this.idsByOwner.get(query.owner) ?? [])
+          : this.runs.keys();
+    const from = query.from?.getTime();
+    const to = query.to?.getTime();
+    const matches: RunRecord[] = [];
+    for (const id of ids) {
+      const r = (this.runs.get(id) as StoredRun).record;
+      if (query.owner !== undefined && r.owner !== query.owner) continue;
+      if (query.triggerId !== undefined && r.triggerId !== query.triggerId) continue;
+      if (query.status !== undefined && r.status !== query.status) continue;
+      if (query.taskType !== undefined && r.taskType !== query.taskType) continue;
+      if (query.source !== undefined && r.source !== query.source) continue;
+      if (from !== undefined && r.scheduledFor.getTime() < from) continue;
+      if (to !== undefined && r.scheduledFor.getTime() >= to) continue;
+      matches.push(r);
+    }
+    matches.sort(newestFirst);
+    return page(matches, query);
+  }
+
+  claim(request: ClaimRequest): RunRecord[] {
+    const now = request.now.getTime();
+    const lease = { token: request.token, instanceId: request.instanceId, expiresAt: new Date(now + request.leaseMs) };
+    return this.claimable.take(now, request.limit, request.taskTypes).map((entry) => {
+      const run = this.record(entry.id);
+      const next: RunRecord = {
+        ...run,
+        status: 'running',
+        attempt: run.attempt + 1,
+        startedAt: new Date(now),
+        instanceId: request.instanceId,
+        lease: { ...lease, expiresAt: new Date(lease.expiresAt) },
+      };
+      this.put(next);
+      return copy(next);
+    });
+  }
+
+  renew(runId: string, token: string, expiresAt: Date): LeaseRenewal {
+    const run = this.held(runId, token);
+    if (!run) return { held: false, cancelRequested: false };
+    this.put({ ...run, lease: { ...run.lease, expiresAt: new Date(expiresAt) } });
+    return { held: true, cancelRequested: run.cancelRequested };
+  }
+
+  finish(finish: RunFinish): boolean {
+    const run = this.held(finish.runId, finish.token);
+    if (!run) return false;
+    const attempts = finish.attemptRecord ? [...run.attempts, copy(finish.attemptRecord)] : run.attempts;
+    const base: RunRecord = { ...run, lease: null, attempts };
+    let next: RunRecord;
+    switch (finish.status) {
+      case 'pending':
+        next = {
+          ...base,
+          status: 'pending',
+          availableAt: new Date(finish.availableAt),
+          attempt: finish.undoAttempt ? Math.max(0, run.attempt - 1) : run.attempt,
+        };
+        if (finish.error) next.error = copy(finish.error);
+        break;
+      case 'completed':
+        next = { ...base, status: 'completed', finishedAt: new Date(finish.finishedAt), durationMs: finish.durationMs };
+        next.expiresAt = new Date(finish.expiresAt);
+        if ('result' in finish) next.result = copy(finish.result);
+        if (finish.progress) next.progress = copy(finish.progress);
+        break;
+      default:
+        next = { ...base, status: finish.status, finishedAt: new Date(finish.finishedAt), durationMs: finish.durationMs };
+        next.expiresAt = new Date(finish.expiresAt);
+        next.error = copy(finish.error);
+        if (finish.progress) next.progress = copy(finish.progress);
+    }
+    this.put(next);
+    return true;
+  }
+
+  setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): boolean {
+    const run = this.held(runId, token);
+    if (!run) return false;
+    this.put({ ...run, progress: copy(progress) });
+    return true;
+  }
+
+  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): RecoveredRun[] {
+    const at = now.getTime();
+    return this.leases.takeDue(at, limit).map((ref) => {
+      const run = this.record(ref.id) as RunRecord & { lease: NonNullable<RunRecord['lease']> };
+      const error = {
+        name: 'LeaseLostError',
+        message: `The lease of instance "${run.lease.instanceId}" expired at ${run.lease.expiresAt.toISOString()}.`,
+      };
+      const attempt: AttemptRecord = {
+        attempt: run.attempt,
+        instanceId: run.lease.instanceId,
+        startedAt: new Date(run.startedAt ?? now),
+        finishedAt: new Date(at),
+        outcome: 'lease_expired',
+        error,
+      };
+      const base: RunRecord = { ...run, lease: null, attempts: [...run.attempts, attempt] };
+      const exhausted = run.attempt >= run.maxAttempts;
+      const next: RunRecord = exhausted
+        ? {
+            ...base,
+            status: 'failed',
+            finishedAt: new Date(at),
+            durationMs: run.startedAt ? Math.max(0, at - run.startedAt.getTime()) : null,
+            expiresAt: new Date(at + retentionMs),
+            error,
+          }
+        : { ...base, status: 'pending', availableAt: new Date(at) };
+      this.put(next);
+      return { run: copy(next), outcome: exhausted ? 'failed' : 'pending' };
+    });
+  }
+
+  cancel(id: string, now: Date, retentionMs: number, owner?: string): RunRecord | null {
+    const run = this.runs.get(id)?.record;
+    if (!run || (owner !== undefined && run.owner !== owner)) return null;
+    let next: RunRecord;
+    if (run.status === 'pending') {
+      const at = now.getTime();
+      next = { ...run, status: 'cancelled', finishedAt: new Date(at), expiresAt: new Date(at + retentionMs), lease: null };
+    } else if (run.status === 'running') {
+      next = { ...run, cancelRequested: true };
+    } else {
+      return null;
+    }
+    this.put(next);
+    return copy(next);
+  }
+
+  count(triggerId: string, statuses: readonly RunStatus[]): number {
+    const counts = this.statusCounts.get(triggerId);
+    if (!counts) return 0;
+    let total = 0;
+    for (const status of new Set(statuses)) total += counts.get(status) ?? 0;
+    return total;
+  }
+
+  purgeExpired(now: Date, limit: number): number {
+    const expired = this.expiries.takeDue(now.getTime(), limit);
+    for (const ref of expired) {
+      this.unindex(this.record(ref.id));
+      this.runs.delete(ref.id);
+    }
+    return expired.length;
+  }
+
+  /** The stored record if `token` holds the run's lease. */
+  private held(runId: string, token: string): (RunRecord & { lease: NonNullable<RunRecord['lease']> }) | null {
+    const run = this.runs.get(runId)?.record;
+    return run && isLeased(run) && run.lease.token === token ? run : null;
+  }
+
+  private record(id: string): RunRecord {
+    return (this.runs.get(id) as StoredRun).record;
+  }
+
+  /** Stores `record` (owned by the table from now on) and indexes it. */
+  private put(record: RunRecord): void {
+    const previous = this.runs.get(record.id);
+    if (previous) this.unindex(previous.record);
+    const seq = ++this.seq;
+    this.runs.set(record.id, { record, seq });
+    addToIndex(this.idsByTrigger, record.triggerId, record.id);
+    addToIndex(this.idsByOwner, record.owner, record.id);
+    this.adjustCount(record, 1);
+    if (record.status === 'pending') {
+      this.claimable.add({
+        id: record.id,
+        seq,
+        taskType: record.taskType,
+        priority: record.priority,
+        availableAt: record.availableAt.getTime(),
+        scheduledFor: record.scheduledFor.getTime(),
+      });
+      this.live.pending++;
+    } else if (isLeased(record)) {
+      this.leases.add(record.lease.expiresAt.getTime(), record.id, seq);
+      this.live.leased++;
+    } else if (isExpiring(record)) {
+      this.expiries.add(record.expiresAt.getTime(), record.id, seq);
+      this.live.expiring++;
+    }
+    this.claimable.compactIfBloated(this.live.pending);
+    this.leases.compactIfBloated(this.live.leased);
+    this.expiries.compactIfBloated(this.live.expiring);
+  }
+
+  private unindex(record: RunRecord): void {
+    removeFromIndex(this.idsByTrigger, record.triggerId, record.id);
+    removeFromIndex(this.idsByOwner, record.owner, record.id);
+    this.adjustCount(record, -1);
+    if (record.status === 'pending') this.live.pending--;
+    else if (isLeased(record)) this.live.leased--;
+    else if (isExpiring(record)) this.live.expiring--;
+  }
+
+  private adjustCount(record: RunRecord, delta: number): void {
+    let counts = this.statusCounts.get(record.triggerId);
+    if (!counts) {
+      counts = new Map();
+      this.statusCounts.set(record.triggerId, counts);
+    }
+    const next = (counts.get(record.status) ?? 0) + delta;
+    if (next > 0) counts.set(record.status, next);
+    else counts.delete(record.status);
+    if (counts.size === 0) this.statusCounts.delete(record.triggerId);
+  }
+}

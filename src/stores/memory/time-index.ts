@@ -1,0 +1,64 @@
+import { BinaryHeap } from './heap.js';
+import { compareStrings } from './records.js';
+
+/**
+ * One entry of a {@link TimeIndex}: record `id` at instant `at` (epoch ms), as of the record's
+ * write sequence number `seq`. An entry is live while the record still has that `seq`.
+ */
+export interface TimedRef {
+  at: number;
+  id: string;
+  seq: number;
+}
+
+/** Entries below this many are never worth compacting away. */
+const COMPACT_SLACK = 1_024;
+
+function byInstant(a: TimedRef, b: TimedRef): number {
+  return a.at - b.at || compareStrings(a.id, b.id);
+}
+
+/**
+ * Records ordered by an instant (next fire time, lease expiry, retention expiry), for
+ * "earliest k at or before t" in O(k log n). Rewriting a record does not touch the index: the
+ * store adds a new entry and the old one, whose `seq` no longer matches, is dropped lazily
+ * when it reaches the top, or by {@link TimeIndex.compactIfBloated}.
+ */
+export class TimeIndex {
+  private readonly heap = new BinaryHeap<TimedRef>(byInstant);
+
+  constructor(private readonly isLive: (ref: TimedRef) => boolean) {}
+
+  /** Entries held, stale ones included. */
+  get size(): number {
+    return this.heap.size;
+  }
+
+  add(at: number, id: string, seq: number): void {
+    this.heap.push({ at, id, seq });
+  }
+
+  /** The earliest live entries with `at <= until`, at most `limit`, left in the index. */
+  peekDue(until: number, limit: number): TimedRef[] {
+    const due = this.takeDue(until, limit);
+    for (const ref of due) this.heap.push(ref);
+    return due;
+  }
+
+  /** The earliest live entries with `at <= until`, at most `limit`, removed from the index. */
+  takeDue(until: number, limit: number): TimedRef[] {
+    const due: TimedRef[] = [];
+    while (due.length < limit) {
+      const top = this.heap.peek();
+      if (!top || top.at > until) break;
+      this.heap.pop();
+      if (this.isLive(top)) due.push(top);
+    }
+    return due;
+  }
+
+  /** Drops stale entries once they outnumber the `live` ones, keeping memory proportional. */
+  compactIfBloated(live: number): void {
+    if (this.heap.size > 2 * live + COMPACT_SLACK) this.heap.retain(this.isLive);
+  }
+}

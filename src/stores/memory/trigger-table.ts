@@ -1,0 +1,120 @@
+import { ConflictError } from '../../errors.js';
+import type { Page, TriggerRecord } from '../../types.js';
+import type { TriggerQuery } from '../types.js';
+import { addToIndex, compareStrings, copy, page, removeFromIndex } from './records.js';
+import { TimeIndex } from './time-index.js';
+
+interface StoredTrigger {
+  record: TriggerRecord;
+  /** Write sequence number: entries of the due index are live while it matches. */
+  seq: number;
+}
+
+function nameKey(owner: string, name: string): string {
+  return `${owner}\u0000${name}`;
+}
+
+function isDueCandidate(trigger: TriggerRecord): trigger is TriggerRecord & { nextFireAt: Date } {
+  return trigger.status === 'active' && trigger.nextFireAt !== null;
+}
+
+/**
+ * The memory store's triggers: a map by id, a unique (owner, name) index, an owner index and
+ * a {@link TimeIndex} of active triggers by `nextFireAt`. Everything runs synchronously; inputs
+ * are copied in and results copied out.
+ */
+export class TriggerTable {
+  private readonly triggers = new Map<string, StoredTrigger>();
+  private readonly idsByName = new Map<string, string>();
+  private readonly idsByOwner = new Map<string, Set<string>>();
+  private readonly due = new TimeIndex((ref) => this.triggers.get(ref.id)?.seq === ref.seq);
+  private dueCount = 0;
+  private seq = 0;
+
+  insert(trigger: TriggerRecord): void {
+    if (this.triggers.has(trigger.id)) throw new ConflictError(`A trigger with id "${trigger.id}" already exists.`);
+    this.assertNameFree(trigger.id, trigger.owner, trigger.name);
+    this.put(copy(trigger));
+  }
+
+  get(id: string, owner?: string): TriggerRecord | null {
+    const record = this.triggers.get(id)?.record;
+    if (!record || (owner !== undefined && record.owner !== owner)) return null;
+    return copy(record);
+  }
+
+  /** The stored version, or undefined when the trigger does not exist. */
+  versionOf(id: string): number | undefined {
+    return this.triggers.get(id)?.record.version;
+  }
+
+  list(query: TriggerQuery): Page<TriggerRecord> {
+    const ids = query.owner !== undefined ? (this.idsByOwner.get(query.owner) ?? []) : this.triggers.keys();
+    const matches: TriggerRecord[] = [];
+    for (const id of ids) {
+      const t = (this.triggers.get(id) as StoredTrigger).record;
+      if (query.status !== undefined && t.status !== query.status) continue;
+      if (query.taskType !== undefined && t.taskType !== query.taskType) continue;
+      if (query.name !== undefined && t.name !== query.name) continue;
+      matches.push(t);
+    }
+    matches.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id));
+    return page(matches, query);
+  }
+
+  /**
+   * Replaces the trigger if it is still at `expectedVersion`; false (nothing written) when it
+   * moved on or is gone. Throws ConflictError when `next` takes a name its owner already uses.
+   */
+  replace(id: string, expectedVersion: number, next: TriggerRecord): boolean {
+    const stored = this.triggers.get(id);
+    if (!stored || stored.record.version !== expectedVersion) return false;
+    this.assertNameFree(id, next.owner, next.name);
+    this.put({ ...copy(next), id });
+    return true;
+  }
+
+  /** Throws ConflictError when `owner` has a trigger other than `id` named `name`. */
+  assertNameFree(id: string, owner: string, name: string): void {
+    const holder = this.idsByName.get(nameKey(owner, name));
+    if (holder !== undefined && holder !== id) {
+      throw new ConflictError(`Owner "${owner}" already has a trigger named "${name}"; choose another name.`);
+    }
+  }
+
+  delete(id: string, expectedVersion?: number): boolean {
+    const stored = this.triggers.get(id);
+    if (!stored || (expectedVersion !== undefined && stored.record.version !== expectedVersion)) return false;
+    this.unindex(stored.record);
+    this.triggers.delete(id);
+    return true;
+  }
+
+  /** Active triggers with `nextFireAt <= until`, earliest first, at most `limit`. */
+  findDue(until: Date, limit: number): TriggerRecord[] {
+    return this.due
+      .peekDue(until.getTime(), limit)
+      .map((ref) => copy((this.triggers.get(ref.id) as StoredTrigger).record));
+  }
+
+  /** Stores `record` (owned by the table from now on) and indexes it. */
+  private put(record: TriggerRecord): void {
+    const previous = this.triggers.get(record.id);
+    if (previous) this.unindex(previous.record);
+    const seq = ++this.seq;
+    this.triggers.set(record.id, { record, seq });
+    this.idsByName.set(nameKey(record.owner, record.name), record.id);
+    addToIndex(this.idsByOwner, record.owner, record.id);
+    if (isDueCandidate(record)) {
+      this.due.add(record.nextFireAt.getTime(), record.id, seq);
+      this.dueCount++;
+    }
+    this.due.compactIfBloated(this.dueCount);
+  }
+
+  private unindex(record: TriggerRecord): void {
+    this.idsByName.delete(nameKey(record.owner, record.name));
+    removeFromIndex(this.idsByOwner, record.owner, record.id);
+    if (isDueCandidate(record)) this.dueCount--;
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { BinaryHeap } from '../../src/stores/memory/heap.js';
+import { MemoryStore, memoryStore } from '../../src/stores/memory/memory-store.js';
+import { fixtureDate as at, makeRun, makeTrigger } from '../../src/testing/fixtures.js';
+import { storeContract } from '../../src/testing/store-contract.js';
+
+storeContract('memory', async () => ({ store: memoryStore() }));
+
+describe('MemoryStore', () => {
+  it('is a memory store whose lock store is shared by everyone using it', () => {
+    const store = memoryStore();
+    expect(store).toBeInstanceOf(MemoryStore);
+    expect(store.kind).toBe('memory');
+    expect(store.subscribe).toBeUndefined();
+    expect(store.createLockStore?.()).toBe(store.createLockStore?.());
+    expect(store.createLockStore?.()).not.toBe(memoryStore().createLockStore?.());
+  });
+});
+
+describe('MemoryStore at scale', () => {
+  const COUNT = 200_000;
+
+  it('finds the few due triggers among 200,000', async () => {
+    const store = memoryStore();
+    const due: string[] = [];
+    for (let i = 0; i < COUNT; i++) {
+      const isDue = i % 40_000 === 7;
+      const status = i % 3 === 0 && !isDue ? 'paused' : 'active';
+      const trigger = makeTrigger({ nextFireAt: isDue ? at(i) : at(1_000_000 + i), status });
+      if (isDue) due.push(trigger.id);
+      await store.insertTrigger(trigger);
+    }
+    expect((await store.findDueTriggers(at(999_999), 100)).map((t) => t.id)).toEqual(due);
+    expect((await store.findDueTriggers(at(999_999), 2)).map((t) => t.id)).toEqual(due.slice(0, 2));
+    const next = await store.findDueTriggers(at(1_000_002), 10);
+    const expected = [...due.map((_, i) => 7 + i * 40_000), 1_000_001, 1_000_002].map((ms) => at(ms).getTime());
+    expect(next.map((t) => t.nextFireAt?.getTime())).toEqual(expected);
+  });
+
+  it('claims the few available runs among 200,000 pending, in order', async () => {
+    const store = memoryStore();
+    const available: { id: string; priority: number; availableAt: number }[] = [];
+    const batch = [];
+    for (let i = 0; i < COUNT; i++) {
+      const isAvailable = i % 20_000 === 3;
+      const availableAt = isAvailable ? at(i) : at(10_000_000 + i);
+      const run = makeRun({ priority: i % 7, availableAt, taskType: i % 2 ? 'task-a' : 'task-b' });
+      if (isAvailable) available.push({ id: run.id, priority: run.priority, availableAt: availableAt.getTime() });
+      batch.push(run);
+      if (batch.length === 10_000) await store.insertRuns(batch.splice(0));
+    }
+    available.sort((a, b) => b.priority - a.priority || a.availableAt - b.availableAt);
+    const request = { now: at(1_000_000), instanceId: 'instance-1', leaseMs: 30_000 };
+    const first = await store.claimRuns({ ...request, token: 'token-1', limit: 4 });
+    expect(first.map((r) => r.id)).toEqual(available.slice(0, 4).map((r) => r.id));
+    const rest = await store.claimRuns({ ...request, token: 'token-2', limit: 100 });
+    expect(rest.map((r) => r.id)).toEqual(available.slice(4).map((r) => r.id));
+    expect(await store.claimRuns({ ...request, token: 'token-3', limit: 100 })).toEqual([]);
+    expect(await store.countRuns('trg-fixture', ['pending'])).toBe(COUNT - available.length);
+    expect(await store.recoverExpiredLeases(at(1_029_999), 100, 1_000)).toEqual([]);
+    expect(await store.recoverExpiredLeases(at(1_030_000), 100, 1_000)).toHaveLength(available.length);
+  });
+});
+
+describe('BinaryHeap', () => {
+  it('pops in comparator order and supports remove and retain', () => {
+    const values = Array.from({ length: 500 }, (_, i) => (i * 7919) % 1_000);
+    const heap = new BinaryHeap<number>((a, b) => a - b, values.slice(0, 100));
+    for (const value of values.slice(100)) heap.push(value);
+    expect(heap.size).toBe(500);
+    expect(heap.remove(values[10] as number)).toBe(true);
+    expect(heap.remove(-1)).toBe(false);
+    expect(heap.retain((v) => v % 2 === 0)).toBe(values.filter((v, i) => i !== 10 && v % 2 === 1).length);
+    const expected = values.filter((v, i) => i !== 10 && v % 2 === 0).sort((a, b) => a - b);
+    expect(heap.peek()).toBe(expected[0]);
+    const popped: number[] = [];
+    for (let v = heap.pop(); v !== undefined; v = heap.pop()) popped.push(v);
+    expect(popped).toEqual(expected);
+    expect(heap.size).toBe(0);
+  });
+});
