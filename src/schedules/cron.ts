@@ -1,0 +1,161 @@
+/**
+ * Cron schedules. cron-parser parses the expression and walks it over wall-clock time in UTC,
+ * where no day has a gap or a repeated hour; this module maps each wall time to an instant in
+ * the trigger's zone (see wall-time.ts and docs/scheduling.md, "Cron and daylight saving time").
+ */
+import { CronExpressionParser } from 'cron-parser';
+import type { CronExpression } from 'cron-parser';
+import { IANAZone } from 'luxon';
+import { resolveWall, wallOf, zoneOf } from './wall-time.js';
+
+export const MAX_CRON_LENGTH = 200;
+
+const FIELD_NAMES = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'dayOfWeek'] as const;
+type FieldName = (typeof FIELD_NAMES)[number];
+const FIELD_LABELS: Record<FieldName, string> = {
+  second: 'second',
+  minute: 'minute',
+  hour: 'hour',
+  dayOfMonth: 'day-of-month',
+  month: 'month',
+  dayOfWeek: 'day-of-week',
+};
+/** A neutral expression to parse one list item in; each item replaces one field. */
+const PROBE = ['0', '0', '0', '*', '*', '*'];
+const FORMAT_HINT = 'use 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. "0 9 * * 1-5"';
+
+/** An unusable cron expression; the message is written for users. */
+export class CronSyntaxError extends Error {
+  override name = 'CronSyntaxError';
+}
+
+/** Whitespace-normalized expression, 5 or 6 fields; throws {@link CronSyntaxError} with a user-facing message. */
+export function normalizeCron(expression: string): string {
+  const trimmed = expression.trim();
+  if (trimmed === '') throw new CronSyntaxError(`the expression is empty; ${FORMAT_HINT}`);
+  if (trimmed.length > MAX_CRON_LENGTH) {
+    throw new CronSyntaxError(`the expression is ${trimmed.length} characters long; at most ${MAX_CRON_LENGTH} are allowed`);
+  }
+  const fields = trimmed.split(/\s+/);
+  if (trimmed.startsWith('@')) {
+    throw new CronSyntaxError(`"${trimmed}": nicknames such as @daily are not supported; ${FORMAT_HINT}`);
+  }
+  if (fields.length !== 5 && fields.length !== 6) {
+    throw new CronSyntaxError(`"${trimmed}" has ${fields.length} field${fields.length === 1 ? '' : 's'}; ${FORMAT_HINT}`);
+  }
+  return fields.join(' ');
+}
+
+// Parsing costs ~60 us and resetting ~5 us, so iterators are kept per expression. They are
+// stateful: every use starts with reset(), and nothing runs between reset() and the last next().
+const iterators = new Map<string, { compiled: string; cron: CronExpression }>();
+const CACHE_SIZE = 500;
+
+/**
+ * The 6-field expression handed to cron-parser. Lists are expanded into the sorted union of
+ * their values, because cron-parser rejects lists whose items overlap (steps 9 and 17 in one
+ * list, `*,22`, `0,7` for Sunday) while classic cron accepts them. Throws {@link CronSyntaxError}.
+ */
+export function compileCron(expression: string): string {
+  return iteratorFor(expression).compiled;
+}
+
+function iteratorFor(expression: string): { compiled: string; cron: CronExpression } {
+  const normalized = normalizeCron(expression);
+  const cached = iterators.get(normalized);
+  if (cached !== undefined) return cached;
+
+  const raw = normalized.split(' ');
+  const fields = raw.length === 5 ? ['0', ...raw] : raw;
+  const out = fields.map((field, index) => {
+    const name = FIELD_NAMES[index] as FieldName;
+    if (usesHash(name, field)) {
+      throw new CronSyntaxError(`${FIELD_LABELS[name]} field "${field}": hashed values (H) are not supported; give explicit values`);
+    }
+    if (name === 'dayOfMonth' && /W|L-/i.test(field)) {
+      throw new CronSyntaxError(`day-of-month field "${field}": nearest weekday (W) and L-n are not supported; use numbers, ranges, steps or L`);
+    }
+    return field.includes(',') ? expandList(name, index, field) : field;
+  });
+  const compiled = out.join(' ');
+  let cron: CronExpression;
+  try {
+    cron = CronExpressionParser.parse(compiled, { tz: 'UTC' });
+  } catch (error) {
+    throw new CronSyntaxError(describeParserError(normalized, error));
+  }
+  if (iterators.size >= CACHE_SIZE) iterators.clear();
+  const entry = { compiled, cron };
+  iterators.set(normalized, entry);
+  return entry;
+}
+
+function usesHash(name: FieldName, field: string): boolean {
+  // Month and weekday names (THU) may contain an H; cron-parser replaces them first too.
+  const bare = name === 'month' || name === 'dayOfWeek' ? field.replace(/[a-z]{3}/gi, '') : field;
+  return bare.includes('H');
+}
+
+function expandList(name: FieldName, index: number, field: string): string {
+  const numbers = new Set<number>();
+  const specials: string[] = [];
+  for (const item of field.split(',')) {
+    if (item === '') throw new CronSyntaxError(`${FIELD_LABELS[name]} field "${field}" has an empty list item`);
+    if (item.includes('#')) {
+      throw new CronSyntaxError(`${FIELD_LABELS[name]} field "${field}": "${item}" (nth weekday) cannot be combined with other values in a list`);
+    }
+    const probe = [...PROBE];
+    probe[index] = item;
+    let values: readonly (number | string)[];
+    try {
+      values = CronExpressionParser.parse(probe.join(' '), { tz: 'UTC' }).fields[name].values;
+    } catch (error) {
+      throw new CronSyntaxError(`${FIELD_LABELS[name]} field "${field}": item "${item}" is invalid (${messageOf(error)})`);
+    }
+    for (const value of values) {
+      if (typeof value === 'number') numbers.add(name === 'dayOfWeek' ? value % 7 : value);
+      else if (!specials.includes(value)) specials.push(value);
+    }
+  }
+  return [...[...numbers].sort((a, b) => a - b).map(String), ...specials].join(',');
+}
+
+function describeParserError(expression: string, error: unknown): string {
+  const message = messageOf(error);
+  if (message.includes('Invalid explicit day of month')) {
+    return `"${expression}" never fires: no month it allows has that day of the month (e.g. 30 2 is February 30)`;
+  }
+  return `"${expression}" is not a valid cron expression (${message}); ${FORMAT_HINT}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isValidZone(name: string): boolean {
+  return IANAZone.isValidZone(name);
+}
+
+/** Each candidate either fires or jumps past a gap or repeated range; this only guards the loop. */
+const MAX_CANDIDATES = 10_000;
+
+/**
+ * First fire instant strictly after `after` for a cron expression in a zone. Wall times that
+ * do not exist fire when the gap ends; wall times that occur twice fire at the first occurrence.
+ */
+export function nextCronTime(expression: string, timezone: string, after: Date): Date {
+  const zone = zoneOf(timezone);
+  if (!zone.isValid) throw new Error(`cron schedule has an unknown time zone "${timezone}"`);
+  const afterMs = after.getTime();
+  const { cron } = iteratorFor(expression);
+  cron.reset(new Date(wallOf(zone, afterMs)));
+  for (let i = 0; i < MAX_CANDIDATES; i++) {
+    const wall = cron.next().getTime();
+    const fire = resolveWall(zone, wall);
+    if (fire.instant > afterMs) return new Date(fire.instant);
+    // Inside a repeated hour, or just after a gap: every candidate until resumeWall maps to an
+    // instant already passed, so skip them at once (a seconds expression has 3,600 per hour).
+    if (fire.resumeWall !== undefined && fire.resumeWall - 1_000 > wall) cron.reset(new Date(fire.resumeWall - 1_000));
+  }
+  throw new Error(`cron "${expression}" in ${timezone}: no fire time found after ${after.toISOString()}`);
+}
