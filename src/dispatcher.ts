@@ -234,8 +234,10 @@ export class Dispatcher {
     if (!missed || trigger.misfire === 'all') {
       next = nextFireTime(trigger.schedule, due);
     } else if (trigger.misfire === 'skip') {
-      slot = null;
-      next = nextFireTime(trigger.schedule, now);
+      // Only the missed slots are skipped: the latest one still fires if it is within the grace.
+      const latest = latestSlotAtOrBefore(trigger.schedule, due, now);
+      slot = now.getTime() - latest.getTime() <= trigger.misfireGraceMs ? latest : null;
+      next = nextFireTime(trigger.schedule, slot ?? now);
     } else {
       slot = latestSlotAtOrBefore(trigger.schedule, due, now);
       next = nextFireTime(trigger.schedule, slot);

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { MetricsSnapshot } from './metrics.js';
 import type { AuditEntry, RunError, RunRecord, TriggerRecord } from './types.js';
 
 /**
@@ -14,7 +15,7 @@ export interface SchedulerEvents {
   /** The store answered again after errors. */
   'scheduler:recovered': { operation: string; downtimeMs: number };
   /** Periodic metrics snapshot (every `metricsIntervalMs`). */
-  'metrics:snapshot': { snapshot: import('./metrics.js').MetricsSnapshot };
+  'metrics:snapshot': { snapshot: MetricsSnapshot };
 
   'trigger:created': { trigger: TriggerRecord; actor: string };
   'trigger:updated': { trigger: TriggerRecord; previous: TriggerRecord; actor: string };

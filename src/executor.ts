@@ -1,6 +1,6 @@
 import type { TimerHandle } from './clock.js';
 import { retryPolicyFor, type Engine } from './engine.js';
-import { CancelledError, describeError, LeaseLostError, StoppedError, TimeoutError, isPunctualError } from './errors.js';
+import { CancelledError, describeError, LeaseLostError, NonRetryableError, StoppedError, TimeoutError, isPunctualError } from './errors.js';
 import { FinishWriter } from './finish-writer.js';
 import type { Lock } from './locks/types.js';
 import { randomId } from './random.js';
@@ -68,7 +68,15 @@ export class Executor {
     await Promise.allSettled([...this.settled]);
     if (this.renewTimer) this.engine.options.clock.clearTimeout(this.renewTimer);
     this.renewTimer = null;
-    await this.writer.drain();
+    // Through a store outage, outcomes cannot be written: wait at most a lease, then leave them;
+    // those runs are recovered by another instance once their leases expire.
+    let drainTimer: TimerHandle | null = null;
+    await Promise.race([
+      this.writer.drain(),
+      new Promise<void>((resolve) => (drainTimer = this.engine.options.clock.setTimeout(resolve, this.engine.options.leaseMs))),
+    ]);
+    if (drainTimer) this.engine.options.clock.clearTimeout(drainTimer);
+    this.writer.abandon();
   }
 
   /** Aborts a run executing here (cancel requested through this instance). */
@@ -108,8 +116,11 @@ export class Executor {
         if (!this.accepting) return;
         const free = engine.options.maxConcurrentRuns - this.active.size;
         if (free <= 0) break;
-        const taskTypes = this.typesWithCapacity();
-        if (taskTypes && taskTypes.length === 0) break;
+        const capacity = this.typesWithCapacity();
+        if (capacity && capacity.types.length === 0) break;
+        const taskTypes = capacity?.types;
+        // One claim may return runs of any listed type, so it must fit the tightest per-type cap.
+        const limit = Math.min(free, capacity?.room ?? free);
         let runs: RunRecord[];
         const token = randomId(engine.options.random, 16);
         try {
@@ -118,7 +129,7 @@ export class Executor {
             instanceId: engine.options.instanceId,
             token,
             leaseMs: engine.options.leaseMs,
-            limit: free,
+            limit,
             ...(taskTypes ? { taskTypes } : {}),
           });
           this.reportOk('claimRuns');
@@ -127,25 +138,33 @@ export class Executor {
           return;
         }
         for (const run of runs) this.launch(run, token);
-        if (runs.length < free) break;
+        if (runs.length < limit) break;
       }
     } while (this.claimAgain);
   }
 
-  /** Task types with free per-type capacity, or undefined when no type is capped. */
-  private typesWithCapacity(): string[] | undefined {
+  /**
+   * Task types with free per-type capacity and the smallest free room among the capped ones,
+   * or undefined when no type is capped.
+   */
+  private typesWithCapacity(): { types: string[]; room: number } | undefined {
     const { registry } = this.engine;
     let capped = false;
+    let room = Number.POSITIVE_INFINITY;
     const types: string[] = [];
     for (const type of registry.types) {
       const limit = registry.get(type)?.concurrency;
       if (limit === undefined) types.push(type);
       else {
         capped = true;
-        if ((this.perType.get(type) ?? 0) < limit) types.push(type);
+        const left = limit - (this.perType.get(type) ?? 0);
+        if (left > 0) {
+          types.push(type);
+          room = Math.min(room, left);
+        }
       }
     }
-    return capped ? types : undefined;
+    return capped ? { types, room } : undefined;
   }
 
   private launch(run: RunRecord, token: string): void {
@@ -235,7 +254,9 @@ export class Executor {
     try {
       const payload = await engine.registry.validate(run.taskType, run.payload);
       const value = await raceAbort(Promise.resolve().then(() => this.invoke(active, payload)), controller.signal);
-      outcome = { ok: true, value };
+      const problem = unstorable(value);
+      // A result no store can keep would make every write of this outcome fail, forever.
+      outcome = problem ? { ok: false, error: new NonRetryableError(`the handler's result cannot be stored (${problem}); return plain JSON-like data`) } : { ok: true, value };
     } catch (error) {
       outcome = { ok: false, error: controller.signal.aborted ? controller.signal.reason : error };
     } finally {
@@ -393,6 +414,17 @@ export class Executor {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Why a handler's result cannot be stored (a cycle, a BigInt...), or null when it can. */
+function unstorable(value: unknown): string | null {
+  if (value === undefined || value === null || typeof value !== 'object') return typeof value === 'bigint' ? 'a BigInt' : null;
+  try {
+    JSON.stringify(value);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
 
 /** Resolves or rejects with the handler, or rejects with the signal's reason as soon as it aborts. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

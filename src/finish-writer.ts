@@ -44,6 +44,14 @@ export class FinishWriter {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /** Drops whatever could not be written (at shutdown); the leases of those runs will expire. */
+  abandon(): void {
+    if (this.retryTimer) this.engine.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.queue = [];
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);

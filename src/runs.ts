@@ -1,7 +1,7 @@
 import { recordAudit, type Engine } from './engine.js';
 import { NotFoundError } from './errors.js';
 import { checkPage } from './paging.js';
-import { checkId, type ActorOptionsLike } from './trigger-input.js';
+import { checkId, resolveActor, type ActorOptionsLike } from './trigger-input.js';
 import type { Page, PageQuery, RunRecord, RunSource, RunStatus } from './types.js';
 
 export interface RunListQuery extends PageQuery {
@@ -57,6 +57,7 @@ export class RunService implements RunsApi {
   async cancel(runId: string, options: ActorOptionsLike = {}): Promise<RunRecord> {
     const { engine } = this;
     checkId(runId, 'run');
+    const actor = resolveActor(options, this.scopeOwner);
     await engine.ready();
     const run = await engine.store.cancelRun(runId, engine.now(), engine.options.retentionMs, this.scopeOwner);
     if (!run) throw new NotFoundError(`Run ${runId} not found or already finished`);
@@ -66,7 +67,6 @@ export class RunService implements RunsApi {
     } else {
       this.cancelLocal(runId);
     }
-    const actor = options.actor ?? this.scopeOwner ?? 'system';
     await recordAudit(engine, { actor, action: 'run.cancel', owner: run.owner, triggerId: run.triggerId, runId });
     return run;
   }

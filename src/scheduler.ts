@@ -91,8 +91,8 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   const metrics = new Metrics();
   const clock = resolved.clock;
   let initPromise: Promise<void> | null = null;
-  let dispatcher: Dispatcher;
-  let executor: Executor;
+  // The engine's callbacks reach these two, which are built from the engine below.
+  const parts: { dispatcher?: Dispatcher; executor?: Executor } = {};
 
   const engine: Engine = {
     store,
@@ -104,18 +104,16 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     ready: () => (initPromise ??= store.init()),
     now: () => new Date(clock.now()),
     newId: () => randomId(resolved.random),
-    wake: () => {
-      executor.wake();
-    },
-    triggerChanged: (trigger, id) => dispatcher.triggerChanged(trigger, id),
+    wake: () => parts.executor?.wake(),
+    triggerChanged: (trigger, id) => parts.dispatcher?.triggerChanged(trigger, id),
   };
   const health = new Health(engine);
   const reportError = (source: 'dispatcher' | 'executor') => (operation: string, error: unknown) => {
     health.failed(operation, error);
     events.emit('scheduler:error', { error, source: operation.startsWith('lock') ? 'lock-store' : 'store', operation: `${source}:${operation}` });
   };
-  dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), (op) => health.succeeded(op));
-  executor = new Executor(engine, reportError('executor'), (op) => health.succeeded(op));
+  const executor = (parts.executor = new Executor(engine, reportError('executor'), (op) => health.succeeded(op)));
+  const dispatcher = (parts.dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), (op) => health.succeeded(op)));
 
   let state: Lifecycle = 'idle';
   let starting: Promise<void> | null = null;

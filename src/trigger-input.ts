@@ -65,7 +65,8 @@ export interface ValidTriggerFields {
 }
 
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
-export const OWNER_PATTERN = /^[^\s\u0000-\u001f]{1,200}$/;
+/** 1-200 printable characters, no whitespace. */
+export const OWNER_PATTERN = /^[\p{L}\p{N}\p{P}\p{S}]{1,200}$/u;
 const SETTINGS_KEYS = ['name', 'schedule', 'priority', 'timeoutMs', 'retry', 'misfire', 'misfireGraceMs', 'overlap', 'paused', 'metadata'];
 const CREATE_KEYS = new Set([...SETTINGS_KEYS, 'owner', 'taskType', 'payload']);
 const UPDATE_KEYS = new Set([...SETTINGS_KEYS.filter((k) => k !== 'paused'), 'taskType', 'payload']);
@@ -191,4 +192,12 @@ export function checkId(id: unknown, what: 'trigger' | 'run'): string {
 /** Who did it, for the audit trail. */
 export interface ActorOptionsLike {
   actor?: string;
+}
+
+/** The audit actor: the one given (1-200 characters), else the scoped owner, else `system`. */
+export function resolveActor(options: ActorOptionsLike, scopeOwner?: string): string {
+  if (options.actor !== undefined && (typeof options.actor !== 'string' || options.actor.length === 0 || options.actor.length > 200)) {
+    throw ValidationError.from([{ path: 'actor', message: 'must be a string of 1-200 characters' }], 'Invalid actor');
+  }
+  return options.actor ?? scopeOwner ?? 'system';
 }

@@ -5,6 +5,7 @@ import type { SchemaMap } from './registry.js';
 import { nextFireTime, previewSchedule } from './schedules/index.js';
 import {
   checkId,
+  resolveActor,
   validateTriggerFields,
   type AnyPayload,
   type CreateTriggerInput,
@@ -70,6 +71,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
 
   async create(input: CreateTriggerInput<S> | ScopedCreateTriggerInput<S>, options: ActorOptions = {}): Promise<TriggerRecord> {
     const { engine } = this;
+    const actor = this.actor(options);
     await engine.ready();
     let candidate: unknown = input;
     if (this.scopeOwner !== undefined && typeof input === 'object' && input !== null) {
@@ -107,7 +109,6 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     trigger.nextFireAt = firstFireAt(trigger, now);
     if (trigger.nextFireAt === null && isTimed(trigger)) trigger.status = 'completed';
     await engine.store.insertTrigger(trigger);
-    const actor = this.actor(options);
     await recordAudit(engine, { actor, action: 'trigger.create', owner: trigger.owner, triggerId: trigger.id, details: { name: trigger.name } });
     engine.events.emit('trigger:created', { trigger, actor });
     engine.triggerChanged(trigger, trigger.id);
@@ -135,6 +136,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
 
   async update(id: string, patch: UpdateTriggerInput<S>, options: ActorOptions = {}): Promise<TriggerRecord> {
     checkId(id, 'trigger');
+    const actor = this.actor(options);
     let changed: string[] = [];
     const { previous, next } = await this.modify(id, async (current, now) => {
       const fields = await validateTriggerFields(patch, this.engine.registry, now, { partial: true, currentTaskType: current.taskType });
@@ -148,7 +150,6 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
       }
       return next;
     });
-    const actor = this.actor(options);
     await recordAudit(this.engine, { actor, action: 'trigger.update', owner: next.owner, triggerId: id, details: { fields: changed } });
     this.engine.events.emit('trigger:updated', { trigger: next, previous, actor });
     return next;
@@ -157,6 +158,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
   async delete(id: string, options: ActorOptions = {}): Promise<void> {
     const { engine } = this;
     checkId(id, 'trigger');
+    const actor = this.actor(options);
     await engine.ready();
     const trigger = await this.load(id);
     if (!(await engine.store.deleteTrigger(id))) throw new NotFoundError(`Trigger ${id} not found`);
@@ -167,21 +169,21 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
       for (const run of pending.items) await engine.store.cancelRun(run.id, now, engine.options.retentionMs);
       if (pending.items.length < 500) break;
     }
-    const actor = this.actor(options);
     await recordAudit(engine, { actor, action: 'trigger.delete', owner: trigger.owner, triggerId: id, details: { name: trigger.name } });
     engine.events.emit('trigger:deleted', { trigger, actor });
   }
 
   async pause(id: string, options: ActorOptions & { reason?: string } = {}): Promise<TriggerRecord> {
     checkId(id, 'trigger');
+    const actor = this.actor(options);
     if (options.reason !== undefined && (typeof options.reason !== 'string' || options.reason.length > 500)) {
       throw ValidationError.from([{ path: 'reason', message: 'must be a string of at most 500 characters' }], 'Invalid pause');
     }
-    const { next } = await this.modify(id, (current) => {
+    const { next, changed } = await this.modify(id, (current) => {
       if (current.status !== 'active') return null;
       return { ...current, status: 'paused', ...(options.reason ? { pausedReason: options.reason } : {}) };
     });
-    const actor = this.actor(options);
+    if (!changed) return next; // already paused (or completed): nothing happened, nothing to record
     await recordAudit(this.engine, { actor, action: 'trigger.pause', owner: next.owner, triggerId: id, details: options.reason ? { reason: options.reason } : {} });
     this.engine.events.emit('trigger:paused', { trigger: next, actor, ...(options.reason ? { reason: options.reason } : {}) });
     return next;
@@ -189,12 +191,13 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
 
   async resume(id: string, options: ActorOptions = {}): Promise<TriggerRecord> {
     checkId(id, 'trigger');
-    const { next } = await this.modify(id, (current) => {
+    const actor = this.actor(options);
+    const { next, changed } = await this.modify(id, (current) => {
       if (current.status !== 'paused') return null;
       const { pausedReason: _reason, ...rest } = current;
       return { ...rest, status: current.nextFireAt === null && isTimed(current) ? 'completed' : 'active' };
     });
-    const actor = this.actor(options);
+    if (!changed) return next;
     await recordAudit(this.engine, { actor, action: 'trigger.resume', owner: next.owner, triggerId: id });
     this.engine.events.emit('trigger:resumed', { trigger: next, actor });
     return next;
@@ -203,6 +206,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
   async runNow(id: string, options: RunNowOptions<AnyPayload<S>> = {}): Promise<RunRecord> {
     const { engine } = this;
     checkId(id, 'trigger');
+    const actor = this.actor(options);
     await engine.ready();
     const trigger = await this.load(id);
     if (options.payload !== undefined) await engine.registry.validate(trigger.taskType, options.payload);
@@ -218,7 +222,6 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     });
     const [inserted] = await engine.store.insertRuns([run]);
     if (!inserted) throw new ConflictError(`Run ${run.id} already exists`);
-    const actor = this.actor(options);
     await recordAudit(engine, { actor, action: 'trigger.run', owner: trigger.owner, triggerId: id, runId: run.id });
     engine.metrics.increment('runsScheduled');
     engine.events.emit('run:scheduled', { run });
@@ -233,11 +236,9 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     return [first, ...previewSchedule(trigger.schedule, count - 1 > 0 ? count - 1 : 1, first)].slice(0, count);
   }
 
+  /** Validated before anything is written, so a bad actor leaves no partial change. */
   private actor(options: ActorOptions): string {
-    if (options.actor !== undefined && (typeof options.actor !== 'string' || options.actor.length === 0 || options.actor.length > 200)) {
-      throw ValidationError.from([{ path: 'actor', message: 'must be a string of 1-200 characters' }], 'Invalid actor');
-    }
-    return options.actor ?? this.scopeOwner ?? 'system';
+    return resolveActor(options, this.scopeOwner);
   }
 
   private async load(id: string): Promise<TriggerRecord> {
@@ -250,18 +251,18 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
   private async modify(
     id: string,
     change: (current: TriggerRecord, now: Date) => TriggerRecord | null | Promise<TriggerRecord | null>,
-  ): Promise<{ previous: TriggerRecord; next: TriggerRecord }> {
+  ): Promise<{ previous: TriggerRecord; next: TriggerRecord; changed: boolean }> {
     const { engine } = this;
     await engine.ready();
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const current = await this.load(id);
       const now = engine.now();
       const changed = await change(current, now);
-      if (changed === null) return { previous: current, next: current };
+      if (changed === null) return { previous: current, next: current, changed: false };
       const next: TriggerRecord = { ...changed, id, owner: current.owner, createdAt: current.createdAt, updatedAt: now, version: current.version + 1 };
       if (await engine.store.updateTrigger({ id, expectedVersion: current.version, next })) {
         engine.triggerChanged(next, id);
-        return { previous: current, next };
+        return { previous: current, next, changed: true };
       }
     }
     throw new ConflictError(`Trigger ${id} kept changing while it was being updated; try again`);

@@ -1,0 +1,134 @@
+import type { Db, IndexDirection } from 'mongodb';
+import { StoreError } from '../../errors.js';
+import { toStoreError } from './errors.js';
+
+/** The store's collections, by role; each is named `<prefix><suffix>`. */
+export const COLLECTION_SUFFIXES = {
+  triggers: 'triggers',
+  runs: 'runs',
+  names: 'trigger_names',
+  locks: 'locks',
+  audit: 'audit',
+} as const;
+
+export type CollectionRole = keyof typeof COLLECTION_SUFFIXES;
+
+/** Default collection name prefix. */
+export const DEFAULT_COLLECTION_PREFIX = 'punctual_';
+
+/** Whether `text` may be (part of) a collection name: no `$`, no NUL, not `system.`-prefixed. */
+export function isValidCollectionName(text: unknown): text is string {
+  return typeof text === 'string' && !text.includes('$') && !text.includes('\u0000') && !text.startsWith('system.');
+}
+
+export function collectionNames(prefix: string): Record<CollectionRole, string> {
+  return {
+    triggers: prefix + COLLECTION_SUFFIXES.triggers,
+    runs: prefix + COLLECTION_SUFFIXES.runs,
+    names: prefix + COLLECTION_SUFFIXES.names,
+    locks: prefix + COLLECTION_SUFFIXES.locks,
+    audit: prefix + COLLECTION_SUFFIXES.audit,
+  };
+}
+
+/** One index the store creates: a fixed name, its keys, TTL when set, and the query it serves. */
+export interface IndexSpec {
+  collection: CollectionRole;
+  name: string;
+  key: Readonly<Record<string, IndexDirection & (1 | -1)>>;
+  /** TTL index: documents are removed this long after the indexed date (cleanup only). */
+  expireAfterSeconds?: number;
+  serves: string;
+}
+
+/** Index of the lock collection: removes a lock document an hour after its lease expired. */
+export const LOCK_CLEANUP_INDEX: IndexSpec = {
+  collection: 'locks',
+  name: 'punctual_lock_cleanup_ttl',
+  key: { expiresAt: 1 },
+  expireAfterSeconds: 3_600,
+  serves: 'cleanup of locks unused for an hour (TTL)',
+};
+
+/**
+ * Every index of the store. None is unique and none is needed for correctness: they make the
+ * hot queries index scans, and the TTL ones clean up. Key order matters (equality fields
+ * first, then the sort), so the sorts of the claim and history queries need no in-memory sort.
+ */
+export const INDEXES: readonly IndexSpec[] = [
+  { collection: 'triggers', name: 'punctual_due', key: { status: 1, nextFireAt: 1 }, serves: 'findDueTriggers' },
+  { collection: 'triggers', name: 'punctual_owner_created', key: { owner: 1, createdAt: 1, _id: 1 }, serves: 'listTriggers by owner' },
+  { collection: 'triggers', name: 'punctual_created', key: { createdAt: 1, _id: 1 }, serves: 'listTriggers (admin view)' },
+  {
+    collection: 'runs',
+    name: 'punctual_claim',
+    key: { status: 1, priority: -1, availableAt: 1, scheduledFor: 1, _id: 1 },
+    serves: 'claimRuns (filter and order)',
+  },
+  { collection: 'runs', name: 'punctual_lease_expiry', key: { status: 1, 'lease.expiresAt': 1 }, serves: 'recoverExpiredLeases' },
+  {
+    collection: 'runs',
+    name: 'punctual_trigger_history',
+    key: { triggerId: 1, scheduledFor: -1, _id: -1 },
+    serves: 'listRuns by trigger, countRuns',
+  },
+  { collection: 'runs', name: 'punctual_owner_history', key: { owner: 1, scheduledFor: -1, _id: -1 }, serves: 'listRuns by owner' },
+  { collection: 'runs', name: 'punctual_history', key: { scheduledFor: -1, _id: -1 }, serves: 'listRuns (admin view)' },
+  {
+    collection: 'runs',
+    name: 'punctual_retention_ttl',
+    key: { purgeAt: 1 },
+    expireAfterSeconds: 0,
+    serves: 'purgeExpiredRuns; TTL removal of final runs past retention',
+  },
+  LOCK_CLEANUP_INDEX,
+  { collection: 'audit', name: 'punctual_audit_owner', key: { owner: 1, at: -1, _id: -1 }, serves: 'listAudit by owner' },
+  { collection: 'audit', name: 'punctual_audit_trigger', key: { triggerId: 1, at: -1, _id: -1 }, serves: 'listAudit by trigger' },
+  { collection: 'audit', name: 'punctual_audit_at', key: { at: -1, _id: -1 }, serves: 'listAudit (admin view)' },
+];
+
+const NAMESPACE_EXISTS = 48;
+
+/** IndexOptionsConflict (85) and IndexKeySpecsConflict (86). */
+const INDEX_CONFLICT_CODES = new Set([85, 86]);
+
+/** Creates one index; `createIndex` with the same name, keys and options is a no-op. */
+export async function createIndex(db: Db, collection: string, spec: IndexSpec): Promise<void> {
+  const options = { name: spec.name, ...(spec.expireAfterSeconds !== undefined ? { expireAfterSeconds: spec.expireAfterSeconds } : {}) };
+  try {
+    try {
+      await db.collection(collection).createIndex({ ...spec.key }, options);
+    } catch (error) {
+      // Another process created the collection at the same moment (NamespaceExists): once more.
+      if ((error as { code?: unknown } | null)?.code !== NAMESPACE_EXISTS) throw error;
+      await db.collection(collection).createIndex({ ...spec.key }, options);
+    }
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'number' && INDEX_CONFLICT_CODES.has(code)) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new StoreError(
+        `Cannot create index "${spec.name}" on "${collection}": an index with the same name or keys but other options exists ` +
+          `(${detail}). It was probably made by another punctual version or by hand: drop it ` +
+          `(db.getCollection('${collection}').dropIndex('${spec.name}'), or the conflicting index the message names) and start again, ` +
+          'or pass createIndexes: false and manage the indexes yourself (docs/mongodb.md lists them).',
+        { cause: error },
+      );
+    }
+    throw toStoreError(`createIndex ${spec.name} on ${collection}`, error);
+  }
+}
+
+/**
+ * Creates every index of {@link INDEXES} on the collections named by `names`. Idempotent. One
+ * collection's indexes are created one after another (the first may create the collection);
+ * collections in parallel.
+ */
+export async function ensureAllIndexes(db: Db, names: Record<CollectionRole, string>): Promise<void> {
+  const roles = Object.keys(COLLECTION_SUFFIXES) as CollectionRole[];
+  await Promise.all(
+    roles.map(async (role) => {
+      for (const spec of INDEXES) if (spec.collection === role) await createIndex(db, names[role], spec);
+    }),
+  );
+}

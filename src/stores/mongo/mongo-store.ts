@@ -1,0 +1,398 @@
+import type { Collection, Db, Document, MongoClient, Sort } from 'mongodb';
+import { ConfigurationError, ConflictError } from '../../errors.js';
+import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
+import type { LockStore } from '../../locks/types.js';
+import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type {
+  AuditQuery, ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
+  TriggerWrite,
+} from '../types.js';
+import { ChangeFeeds, supportsChangeStreams } from './change-feed.js';
+import {
+  fromAuditDoc, fromRunDoc, fromTriggerDoc, toAuditDoc, toRunDoc, toTriggerDoc, withoutId, type AuditDoc, type NameDoc, type RunDoc,
+  type TriggerDoc,
+} from './documents.js';
+import { duplicateKeyIndexes, isDuplicateKeyError, toStoreError } from './errors.js';
+import { collectionNames, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole } from './indexes.js';
+import { nameConflict, TriggerNames } from './names.js';
+import * as q from './queries.js';
+import { fireSlots } from './slot-fires.js';
+
+/** Options of {@link mongoStore}. */
+export interface MongoStoreOptions {
+  /** Prefix of the five collection names (`<prefix>triggers`, `runs`, `trigger_names`, `locks`, `audit`). Default `punctual_`. */
+  collectionPrefix?: string;
+  /** A client this store owns: `close()` (called by `scheduler.stop()`) closes it. Default: none; your client is never closed. */
+  ownsClient?: MongoClient;
+  /** Create the indexes in `init()`. Default true. Set false when indexes are managed out of band (see `ensureIndexes()`). */
+  createIndexes?: boolean;
+}
+
+/** Claim rounds when concurrent claimers took some of the candidates. */
+const CLAIM_ROUNDS = 3;
+const COLLECTION_OPTIONS = { readPreference: 'primary', ignoreUndefined: true } as const;
+
+/**
+ * The MongoDB {@link Store}. Works on standalone servers, replica sets and sharded clusters:
+ * correctness rests only on `_id` uniqueness and single-document atomic updates, never on
+ * transactions or unique secondary indexes. Names are unique per owner through reservation
+ * documents (`<prefix>trigger_names`), slots fire once through deterministic run ids, runs are
+ * claimed by compare-and-set on their status. With a replica set or mongos, `subscribe` wakes
+ * the engine through change streams; on a standalone server it resolves null (polling).
+ * See docs/mongodb.md for collections, indexes, TTL, versions and sharding.
+ * @example
+ * const store = mongoStore(client.db('app'));
+ * const scheduler = createScheduler({ store, handlers });
+ */
+export class MongoStore implements Store {
+  readonly kind = 'mongodb';
+  /** The collection names in use. */
+  readonly collections: Readonly<Record<CollectionRole, string>>;
+  private readonly triggers: Collection<TriggerDoc>;
+  private readonly runs: Collection<RunDoc>;
+  private readonly audit: Collection<AuditDoc>;
+  private readonly names: TriggerNames;
+  private initializing: Promise<void> | null = null;
+  private lockStore: MongoLockStore | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: MongoStoreOptions = {},
+  ) {
+    if (!db || typeof (db as Partial<Db>).collection !== 'function') throw new ConfigurationError('mongoStore needs a MongoDB Db (client.db(name))');
+    const prefix = options.collectionPrefix ?? DEFAULT_COLLECTION_PREFIX;
+    if (!isValidCollectionName(prefix)) {
+      throw new ConfigurationError(`mongoStore: collectionPrefix must be a string without "$" or NUL, not starting with "system.", got ${JSON.stringify(prefix)}`);
+    }
+    this.collections = collectionNames(prefix);
+    this.triggers = db.collection<TriggerDoc>(this.collections.triggers, COLLECTION_OPTIONS);
+    this.runs = db.collection<RunDoc>(this.collections.runs, COLLECTION_OPTIONS);
+    this.audit = db.collection<AuditDoc>(this.collections.audit, COLLECTION_OPTIONS);
+    this.names = new TriggerNames(db.collection<NameDoc>(this.collections.names, COLLECTION_OPTIONS), this.triggers);
+  }
+
+  /** Creates the indexes (unless `createIndexes: false`). Idempotent; concurrent calls share one attempt. */
+  init(): Promise<void> {
+    if (this.options.createIndexes === false) return Promise.resolve();
+    this.initializing ??= this.ensureIndexes().catch((error: unknown) => {
+      this.initializing = null;
+      throw error;
+    });
+    return this.initializing;
+  }
+
+  /** Creates every index the store uses (see docs/mongodb.md); for deployments that manage indexes out of band. */
+  async ensureIndexes(): Promise<void> {
+    await ensureAllIndexes(this.db, this.collections);
+  }
+
+  async close(): Promise<void> {
+    await this.options.ownsClient?.close();
+  }
+
+  ping(): Promise<void> {
+    return this.op('ping', async () => {
+      await this.db.command({ ping: 1 });
+    });
+  }
+
+  insertTrigger(trigger: TriggerRecord): Promise<void> {
+    return this.op('insertTrigger', async () => {
+      const claim = await this.names.claim(trigger.owner, trigger.name, trigger.id, trigger.updatedAt);
+      try {
+        await this.triggers.insertOne(toTriggerDoc(trigger));
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        if (claim === 'created') await this.names.release(trigger.owner, trigger.name, trigger.id);
+        throw new ConflictError(`A trigger with id "${trigger.id}" already exists.`);
+      }
+      // A claimer that took the name over from a stalled claim of ours wins: undo the insert.
+      if (!(await this.names.isHeldBy(trigger.owner, trigger.name, trigger.id))) {
+        await this.triggers.deleteOne(q.triggerAtVersion(trigger.id, trigger.version));
+        throw nameConflict(trigger.owner, trigger.name);
+      }
+    });
+  }
+
+  getTrigger(id: string, owner?: string): Promise<TriggerRecord | null> {
+    return this.op('getTrigger', async () => {
+      const doc = await this.triggers.findOne(owner === undefined ? { _id: id } : { _id: id, owner });
+      return doc ? fromTriggerDoc(doc) : null;
+    });
+  }
+
+  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
+    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.TRIGGER_LIST_SORT, query, fromTriggerDoc));
+  }
+
+  updateTrigger(write: TriggerWrite): Promise<boolean> {
+    return this.op('updateTrigger', async () => {
+      const current = await this.triggers.findOne({ _id: write.id });
+      if (!current || current.version !== write.expectedVersion) return false;
+      const { next } = write;
+      const renamed = current.owner !== next.owner || current.name !== next.name;
+      if (!renamed) return this.replaceTrigger(write.id, write.expectedVersion, next);
+      const claim = await this.names.claim(next.owner, next.name, write.id, next.updatedAt);
+      if (!(await this.replaceTrigger(write.id, write.expectedVersion, next))) {
+        if (claim === 'created') await this.names.release(next.owner, next.name, write.id);
+        return false;
+      }
+      if (!(await this.names.isHeldBy(next.owner, next.name, write.id))) {
+        // Taken over while our claim stalled: put the previous record back (one version later).
+        await this.triggers.replaceOne(q.triggerAtVersion(write.id, next.version), { ...withoutId(current), version: next.version + 1 });
+        throw nameConflict(next.owner, next.name);
+      }
+      await this.names.release(current.owner, current.name, write.id);
+      return true;
+    });
+  }
+
+  deleteTrigger(id: string, expectedVersion?: number): Promise<boolean> {
+    return this.op('deleteTrigger', async () => {
+      const deleted = await this.triggers.findOneAndDelete(q.triggerAtVersion(id, expectedVersion));
+      if (!deleted) return false;
+      await this.names.release(deleted.owner, deleted.name, id);
+      return true;
+    });
+  }
+
+  findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]> {
+    return this.op('findDueTriggers', async () => {
+      if (limit <= 0) return [];
+      const docs = await this.triggers.find(q.dueTriggersFilter(until), { sort: q.DUE_TRIGGERS_SORT, limit }).toArray();
+      return docs.map(fromTriggerDoc);
+    });
+  }
+
+  fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]> {
+    return this.op('fireSlots', () =>
+      fireSlots(fires, {
+        triggers: this.triggers,
+        names: this.names,
+        insertRuns: (docs) => this.insertRunDocs(docs),
+        replaceTrigger: (id, version, next) => this.replaceTrigger(id, version, next),
+        existingRunIds: async (ids) => new Set((await this.runs.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id)),
+      }),
+    );
+  }
+
+  insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
+    return this.op('insertRuns', async () => {
+      const duplicates = await this.insertRunDocs(runs.map(toRunDoc));
+      return runs.map((_, i) => !duplicates.has(i));
+    });
+  }
+
+  getRun(id: string, owner?: string): Promise<RunRecord | null> {
+    return this.op('getRun', async () => {
+      const doc = await this.runs.findOne(q.runById(id, owner));
+      return doc ? fromRunDoc(doc) : null;
+    });
+  }
+
+  listRuns(query: RunQuery): Promise<Page<RunRecord>> {
+    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query, fromRunDoc));
+  }
+
+  claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
+    return this.op('claimRuns', async () => {
+      const claimed: RunRecord[] = [];
+      if (request.taskTypes?.length === 0) return claimed;
+      for (let round = 0; round < CLAIM_ROUNDS && claimed.length < request.limit; round++) {
+        const want = request.limit - claimed.length;
+        const candidates = await this.runs.find(q.claimCandidatesFilter(request), { sort: q.CLAIM_SORT, limit: want, projection: { _id: 1 } }).toArray();
+        const ids = candidates.map((doc) => doc._id);
+        if (ids.length === 0) break;
+        // Each document is updated atomically with the filter re-checked, so a run is won by one claimer.
+        let matchedCount: number;
+        try {
+          ({ matchedCount } = await this.runs.updateMany(q.claimFilter(ids, request), q.claimUpdate(request)));
+        } catch (error) {
+          // A multi-document update is not retried by the driver, and may have applied before the
+          // connection broke: hand out what our token won rather than leave it to lease expiry.
+          const won = await this.claimedRuns(ids, request.token).catch(() => []);
+          if (won.length === 0 && claimed.length === 0) throw error;
+          return [...claimed, ...won];
+        }
+        if (matchedCount > 0) claimed.push(...(await this.claimedRuns(ids, request.token)));
+        // Another round only if some candidates went to others and more may be waiting.
+        if (matchedCount === ids.length || ids.length < want) break;
+      }
+      return claimed;
+    });
+  }
+
+  renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
+    return this.op('renewLease', async () => {
+      const doc = await this.runs.findOneAndUpdate(q.heldRun(runId, token), q.renewUpdate(expiresAt), { projection: { cancelRequested: 1 } });
+      return doc ? { held: true, cancelRequested: doc.cancelRequested === true } : { held: false, cancelRequested: false };
+    });
+  }
+
+  finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> {
+    return this.op('finishRuns', () =>
+      Promise.all(
+        finishes.map(async (finish) => (await this.runs.updateOne(q.heldRun(finish.runId, finish.token), q.finishUpdate(finish))).matchedCount === 1),
+      ),
+    );
+  }
+
+  setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean> {
+    return this.op('setProgress', async () => (await this.runs.updateOne(q.heldRun(runId, token), q.progressUpdate(progress))).matchedCount === 1);
+  }
+
+  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
+    return this.op('recoverExpiredLeases', async () => {
+      if (limit <= 0) return [];
+      const expired = await this.runs.find(q.expiredLeasesFilter(now), { sort: q.EXPIRED_LEASES_SORT, limit }).toArray();
+      const recovered = await Promise.all(
+        expired.map(async (doc): Promise<RecoveredRun | null> => {
+          const run = fromRunDoc(doc);
+          if (!run.lease) return null;
+          const write = q.recoveryWrite({ ...run, lease: run.lease }, now, retentionMs);
+          const after = await this.runs.findOneAndUpdate(write.filter, write.update, { returnDocument: 'after' });
+          return after ? { run: fromRunDoc(after), outcome: write.outcome } : null;
+        }),
+      );
+      return recovered.filter((item): item is RecoveredRun => item !== null);
+    });
+  }
+
+  cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {
+    return this.op('cancelRun', async () => {
+      // A run may move between pending and running while we try: a few rounds settle it.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const cancelled = await this.runs.findOneAndUpdate(q.cancelPendingFilter(id, owner), q.cancelPendingUpdate(now, retentionMs), {
+          returnDocument: 'after',
+        });
+        if (cancelled) return fromRunDoc(cancelled);
+        const requested = await this.runs.findOneAndUpdate(q.cancelRunningFilter(id, owner), q.CANCEL_REQUEST_UPDATE, { returnDocument: 'after' });
+        if (requested) return fromRunDoc(requested);
+        const current = await this.runs.findOne(q.runById(id, owner), { projection: { status: 1 } });
+        if (!current || (current.status !== 'pending' && current.status !== 'running')) return null;
+      }
+      return null;
+    });
+  }
+
+  countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
+    return this.op('countRuns', async () => (statuses.length === 0 ? 0 : this.runs.countDocuments(q.countRunsFilter(triggerId, statuses))));
+  }
+
+  purgeExpiredRuns(now: Date, limit: number): Promise<number> {
+    return this.op('purgeExpiredRuns', async () => {
+      if (limit <= 0) return 0;
+      const ids = (await this.runs.find(q.purgeableFilter(now), { limit, projection: { _id: 1 } }).toArray()).map((doc) => doc._id);
+      if (ids.length === 0) return 0;
+      return (await this.runs.deleteMany({ _id: { $in: ids }, ...q.purgeableFilter(now) })).deletedCount;
+    });
+  }
+
+  appendAudit(entry: AuditEntry): Promise<void> {
+    return this.op('appendAudit', async () => {
+      try {
+        await this.audit.insertOne(toAuditDoc(entry));
+      } catch (error) {
+        // The same entry appended twice (a retry): keep the first.
+        if (!isDuplicateKeyError(error)) throw error;
+      }
+    });
+  }
+
+  listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query, fromAuditDoc));
+  }
+
+  /** The MongoDB lock store on `<prefix>locks` (one per store). */
+  createLockStore(): LockStore {
+    this.lockStore ??= new MongoLockStore(this.db, { collection: this.collections.locks });
+    return this.lockStore;
+  }
+
+  /**
+   * Change streams on triggers and runs (B5) when the server is a replica set member or a
+   * mongos; null on a standalone server (polling does the job). Rejects when the streams cannot
+   * be opened (e.g. no `changeStream` privilege): the engine then polls.
+   */
+  subscribe(listener: (change: StoreChange) => void, onState?: (active: boolean) => void): Promise<(() => Promise<void>) | null> {
+    return this.op('subscribe', async () => {
+      if (!supportsChangeStreams(await this.hello())) return null;
+      const feeds = new ChangeFeeds(this.db.collection(this.collections.triggers), this.db.collection(this.collections.runs), listener, onState);
+      await feeds.start();
+      return () => feeds.close();
+    });
+  }
+
+  private async hello(): Promise<Document> {
+    try {
+      return await this.db.command({ hello: 1 });
+    } catch (error) {
+      // Servers before 4.4.2 (and 4.2.10) only know the legacy name (CommandNotFound).
+      if ((error as { code?: unknown } | null)?.code !== 59) throw error;
+      return this.db.command({ isMaster: 1 });
+    }
+  }
+
+  /** The runs among `ids` held under `token`, in the order of `ids` (the claim order). */
+  private async claimedRuns(ids: readonly string[], token: string): Promise<RunRecord[]> {
+    const won = new Map((await this.runs.find(q.claimedFilter(ids, token)).toArray()).map((doc) => [doc._id, fromRunDoc(doc)]));
+    return ids.flatMap((id) => {
+      const run = won.get(id);
+      return run ? [run] : [];
+    });
+  }
+
+  private async replaceTrigger(id: string, expectedVersion: number, next: TriggerRecord): Promise<boolean> {
+    const result = await this.triggers.replaceOne(q.triggerAtVersion(id, expectedVersion), withoutId(toTriggerDoc({ ...next, id })));
+    return result.matchedCount === 1;
+  }
+
+  /** Inserts runs, unordered; returns the input indexes that were duplicates (nothing written for them). */
+  private async insertRunDocs(docs: readonly RunDoc[]): Promise<Set<number>> {
+    if (docs.length === 0) return new Set();
+    try {
+      await this.runs.insertMany([...docs], { ordered: false });
+      return new Set();
+    } catch (error) {
+      const duplicates = duplicateKeyIndexes(error);
+      if (duplicates) return duplicates;
+      throw error;
+    }
+  }
+
+  private async op<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toStoreError(operation, error);
+    }
+  }
+}
+
+/** One page: the items (sorted, skipped, limited) and the total count, in parallel. */
+async function page<D extends { _id: string }, R>(
+  collection: Collection<D>,
+  filter: Parameters<Collection<D>['find']>[0],
+  sort: Sort,
+  query: { limit: number; offset: number },
+  map: (doc: D) => R,
+): Promise<Page<R>> {
+  const window = q.pageWindow(query);
+  const [docs, total] = await Promise.all([
+    window ? collection.find(filter ?? {}, { sort, ...window }).toArray() : Promise.resolve([]),
+    collection.countDocuments(filter ?? {}),
+  ]);
+  return { items: docs.map((doc) => map(doc as D)), total, limit: query.limit, offset: query.offset };
+}
+
+/**
+ * Creates the MongoDB {@link Store} on `db`. Collections are `<prefix>triggers`, `runs`,
+ * `trigger_names`, `locks` and `audit`; indexes are created by `init()` (called by
+ * `scheduler.start()`) unless `createIndexes: false`.
+ * @example
+ * const client = new MongoClient(uri);
+ * const scheduler = createScheduler({ store: mongoStore(client.db('app'), { ownsClient: client }), handlers });
+ */
+export function mongoStore(db: Db, options: MongoStoreOptions = {}): MongoStore {
+  return new MongoStore(db, options);
+}

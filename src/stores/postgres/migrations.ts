@@ -1,0 +1,204 @@
+import type { PoolClient } from 'pg';
+import { StoreError } from '../../errors.js';
+import { advisoryLockKey, quoteIdent } from './schema.js';
+
+/** One step of the schema. Versions only grow; an applied migration is never edited. */
+export interface Migration {
+  version: number;
+  name: string;
+  /** The DDL, given the quoted schema name. Runs inside the migration transaction. */
+  sql: (schema: string) => string;
+}
+
+const RUN_STATUS_LIST = `'pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out', 'skipped'`;
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'triggers, runs and audit',
+    sql: (s) => `
+      CREATE TABLE ${s}.triggers (
+        id text COLLATE "C" PRIMARY KEY,
+        owner text COLLATE "C" NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        task_type text COLLATE "C" NOT NULL,
+        payload jsonb,
+        schedule jsonb NOT NULL,
+        status text NOT NULL CHECK (status IN ('active', 'paused', 'completed')),
+        next_fire_at timestamptz,
+        priority integer NOT NULL,
+        timeout_ms integer,
+        retry jsonb,
+        misfire text NOT NULL,
+        misfire_grace_ms integer NOT NULL,
+        overlap text NOT NULL,
+        run_count integer NOT NULL,
+        paused_reason text,
+        metadata jsonb,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        version integer NOT NULL,
+        CONSTRAINT triggers_owner_name_key UNIQUE (owner, name)
+      );
+      -- findDueTriggers: active triggers by next slot.
+      CREATE INDEX triggers_due_idx ON ${s}.triggers (next_fire_at, id) WHERE status = 'active';
+      -- listTriggers, all owners and one owner.
+      CREATE INDEX triggers_created_idx ON ${s}.triggers (created_at, id);
+      CREATE INDEX triggers_owner_created_idx ON ${s}.triggers (owner, created_at, id);
+
+      CREATE TABLE ${s}.runs (
+        id text COLLATE "C" PRIMARY KEY,
+        trigger_id text COLLATE "C" NOT NULL,
+        trigger_name text NOT NULL,
+        owner text COLLATE "C" NOT NULL,
+        task_type text COLLATE "C" NOT NULL,
+        payload jsonb,
+        source text NOT NULL,
+        status text NOT NULL CHECK (status IN (${RUN_STATUS_LIST})),
+        priority integer NOT NULL,
+        scheduled_for timestamptz NOT NULL,
+        available_at timestamptz NOT NULL,
+        attempt integer NOT NULL,
+        max_attempts integer NOT NULL,
+        timeout_ms integer NOT NULL,
+        retry jsonb,
+        overlap text NOT NULL,
+        lease_token text,
+        lease_instance text,
+        lease_expires_at timestamptz,
+        started_at timestamptz,
+        finished_at timestamptz,
+        duration_ms bigint,
+        instance_id text,
+        result jsonb,
+        error jsonb,
+        progress jsonb,
+        cancel_requested boolean NOT NULL DEFAULT false,
+        attempts jsonb NOT NULL DEFAULT '[]',
+        event jsonb,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz
+      );
+      -- claimRuns: pending runs in claim order.
+      CREATE INDEX runs_claim_idx ON ${s}.runs (priority DESC, available_at, scheduled_for, id) WHERE status = 'pending';
+      -- recoverExpiredLeases: running runs by lease expiry.
+      CREATE INDEX runs_lease_idx ON ${s}.runs (lease_expires_at, id) WHERE status = 'running';
+      -- listRuns and countRuns by trigger; listRuns by owner; listRuns of everyone.
+      CREATE INDEX runs_trigger_idx ON ${s}.runs (trigger_id, scheduled_for DESC, id DESC);
+      CREATE INDEX runs_owner_idx ON ${s}.runs (owner, scheduled_for DESC, id DESC);
+      CREATE INDEX runs_scheduled_idx ON ${s}.runs (scheduled_for DESC, id DESC);
+      -- purgeExpiredRuns: retention.
+      CREATE INDEX runs_expiry_idx ON ${s}.runs (expires_at) WHERE expires_at IS NOT NULL;
+
+      CREATE TABLE ${s}.audit (
+        id text COLLATE "C" PRIMARY KEY,
+        at timestamptz NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        owner text COLLATE "C" NOT NULL,
+        trigger_id text COLLATE "C" NOT NULL,
+        run_id text,
+        details jsonb
+      );
+      CREATE INDEX audit_at_idx ON ${s}.audit (at DESC, id DESC);
+      CREATE INDEX audit_owner_idx ON ${s}.audit (owner, at DESC, id DESC);
+      CREATE INDEX audit_trigger_idx ON ${s}.audit (trigger_id, at DESC, id DESC);
+    `,
+  },
+  {
+    version: 2,
+    name: 'change notifications',
+    // Statement-level triggers: one NOTIFY per statement at most, and PostgreSQL folds equal
+    // notifications of one transaction into one. Runs notify only when a run became claimable.
+    sql: (s) => `
+      CREATE FUNCTION ${s}.notify_trigger_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM changed) THEN
+          PERFORM pg_notify(TG_TABLE_SCHEMA || '_changes', 'trigger');
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION ${s}.notify_run_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM changed WHERE status = 'pending') THEN
+          PERFORM pg_notify(TG_TABLE_SCHEMA || '_changes', 'run');
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER triggers_notify_insert AFTER INSERT ON ${s}.triggers
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_trigger_changes();
+      CREATE TRIGGER triggers_notify_update AFTER UPDATE ON ${s}.triggers
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_trigger_changes();
+      CREATE TRIGGER triggers_notify_delete AFTER DELETE ON ${s}.triggers
+        REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_trigger_changes();
+      CREATE TRIGGER runs_notify_insert AFTER INSERT ON ${s}.runs
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_run_changes();
+      CREATE TRIGGER runs_notify_update AFTER UPDATE ON ${s}.runs
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_run_changes();
+    `,
+  },
+  {
+    version: 3,
+    name: 'locks',
+    // Rows are never deleted: a released or expired lock keeps its fence, so fences only grow.
+    sql: (s) => `
+      CREATE TABLE ${s}.locks (
+        resource text COLLATE "C" PRIMARY KEY,
+        owner text,
+        token text,
+        fence bigint NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+type Client = Pick<PoolClient, 'query'>;
+
+/** The highest applied version, or 0 when the schema or its migrations table is missing. */
+async function appliedVersion(client: Client, schema: string): Promise<number> {
+  const table = `${quoteIdent(schema)}.migrations`;
+  const found = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+  if (!found.rows[0]?.present) return 0;
+  const max = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
+  return max.rows[0]?.version ?? 0;
+}
+
+/**
+ * Brings `schema` to {@link LATEST_VERSION}. A schema already there costs two reads. Otherwise
+ * one transaction holds `pg_advisory_xact_lock(<key of the schema>)`, so instances starting
+ * together apply each migration once: the others wait, then find nothing left to do.
+ */
+export async function migrate(client: Client, schema: string): Promise<void> {
+  const current = await appliedVersion(client, schema);
+  if (current > LATEST_VERSION) {
+    throw new StoreError(
+      `PostgreSQL schema "${schema}" is at version ${current}, newer than this punctual (${LATEST_VERSION}); upgrade punctual`,
+    );
+  }
+  if (current === LATEST_VERSION) return;
+  const s = quoteIdent(schema);
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(schema)]);
+    const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${s}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const applied = await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
+    const done = new Set(applied.rows.map((row) => row.version));
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      await client.query(migration.sql(s));
+      await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,349 @@
+import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import { ConfigurationError } from '../../errors.js';
+import type { LockStore } from '../../locks/types.js';
+import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type {
+  AuditQuery,
+  ClaimRequest,
+  LeaseRenewal,
+  RecoveredRun,
+  RunFinish,
+  RunQuery,
+  SlotFire,
+  SlotFireResult,
+  Store,
+  StoreChange,
+  TriggerQuery,
+  TriggerWrite,
+} from '../types.js';
+import { toStoreError } from './errors.js';
+import { migrate } from './migrations.js';
+import { ChangeFeed } from './notifications.js';
+import { PostgresLockStore } from './postgres-lock-store.js';
+import { decodeAudit, decodeRun, decodeTrigger, encodeAudit, encodeFinish, encodeRun, encodeTrigger, jsonParam } from './rows.js';
+import { channelName, DEFAULT_SCHEMA, validateSchemaName } from './schema.js';
+import { listStatement, PostgresSql } from './sql.js';
+
+/** Options of {@link postgresStore}. */
+export interface PostgresStoreOptions {
+  /** Schema holding punctual's tables (created by `init()`). Letters, digits, `_`. Default `punctual`. */
+  schema?: string;
+  /** Whether `close()` ends the pool. Default false: the host owns the pool. */
+  ownsPool?: boolean;
+  /** Whether `subscribe()` opens a LISTEN connection (B5). Default true; false: polling only. */
+  listen?: boolean;
+}
+
+type Conflict = (constraint: string | undefined) => string;
+
+/** Claim order: priority desc, availableAt, scheduledFor, id (code units, as `COLLATE "C"` sorts ASCII). */
+function claimOrder(a: RunRecord, b: RunRecord): number {
+  return (
+    b.priority - a.priority ||
+    a.availableAt.getTime() - b.availableAt.getTime() ||
+    a.scheduledFor.getTime() - b.scheduledFor.getTime() ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/**
+ * A {@link Store} on PostgreSQL, one statement per operation (batches included): triggers, runs and the audit trail in tables of one schema, migrated by `init()` under an
+ * advisory lock; claims with `FOR UPDATE SKIP LOCKED`; each slot's run keyed by its
+ * deterministic id; wake-ups through LISTEN/NOTIFY. See docs/postgres.md.
+ *
+ * The store adds an `error` listener to the pool (removed by `close()`), so an idle connection
+ * that breaks while PostgreSQL restarts cannot crash the process; the pool replaces it.
+ * @example
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
+ * const scheduler = createScheduler({ store: postgresStore(pool), handlers });
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly schema: string;
+  private readonly sql: PostgresSql;
+  private readonly ownsPool: boolean;
+  private readonly listen: boolean;
+  private readonly feeds = new Set<ChangeFeed>();
+  private lockStore: PostgresLockStore | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    options: PostgresStoreOptions = {},
+  ) {
+    if (typeof pool?.query !== 'function' || typeof pool.connect !== 'function') {
+      throw new ConfigurationError('postgresStore needs a pg.Pool (an object with query() and connect())');
+    }
+    this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+    this.ownsPool = options.ownsPool ?? false;
+    this.listen = options.listen ?? true;
+    this.sql = new PostgresSql(this.schema);
+    pool.on('error', this.onPoolError);
+  }
+
+  async init(): Promise<void> {
+    let client;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toStoreError('init', error);
+    }
+    try {
+      await migrate(client, this.schema);
+      client.release();
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw toStoreError('init (migrations)', error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.feeds].map((feed) => feed.close()));
+    this.feeds.clear();
+    if (this.ownsPool) await this.pool.end();
+    this.pool.removeListener('error', this.onPoolError);
+  }
+
+  async ping(): Promise<void> {
+    await this.query('ping', 'SELECT 1');
+  }
+
+  async insertTrigger(trigger: TriggerRecord): Promise<void> {
+    const conflict: Conflict = (constraint) =>
+      constraint === 'triggers_owner_name_key'
+        ? `Owner "${trigger.owner}" already has a trigger named "${trigger.name}"; choose another name.`
+        : `A trigger with id "${trigger.id}" already exists.`;
+    await this.query('insertTrigger', this.sql.insertTrigger, [JSON.stringify(encodeTrigger(trigger))], conflict);
+  }
+
+  async getTrigger(id: string, owner?: string): Promise<TriggerRecord | null> {
+    const { rows } = await this.query('getTrigger', this.sql.getTrigger, [id, owner ?? null]);
+    return rows[0] ? decodeTrigger(rows[0]) : null;
+  }
+
+  async listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
+    const filters = { 't.owner': query.owner, 't.status': query.status, 't.task_type': query.taskType, 't.name': query.name };
+    return this.list('listTriggers', `${this.sql.triggers} t`, this.sql.triggerSelect, filters, 't.created_at, t.id', query, decodeTrigger);
+  }
+
+  async updateTrigger(write: TriggerWrite): Promise<boolean> {
+    const conflict: Conflict = () => `Owner "${write.next.owner}" already has a trigger named "${write.next.name}"; choose another name.`;
+    const params = [write.id, JSON.stringify(encodeTrigger(write.next)), write.expectedVersion];
+    const result = await this.query('updateTrigger', this.sql.updateTrigger, params, conflict);
+    return result.rowCount === 1;
+  }
+
+  async deleteTrigger(id: string, expectedVersion?: number): Promise<boolean> {
+    const result = await this.query('deleteTrigger', this.sql.deleteTrigger, [id, expectedVersion ?? null]);
+    return result.rowCount === 1;
+  }
+
+  async findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]> {
+    const { rows } = await this.named('findDueTriggers', this.sql.findDueTriggers, [until, limit]);
+    return rows.map(decodeTrigger);
+  }
+
+  async fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]> {
+    if (fires.length === 0) return [];
+    const input = fires.map((fire, i) => ({
+      i,
+      trigger_id: fire.triggerId,
+      expected_version: fire.expectedVersion,
+      run_id: fire.run?.id ?? null,
+      trg: encodeTrigger(fire.next),
+      run: fire.run ? encodeRun(fire.run) : null,
+    }));
+    const conflict: Conflict = (constraint) => `A fired trigger's new name is already used by its owner (${constraint ?? 'unique constraint'}).`;
+    const { rows } = await this.named<{ i: number; advanced: boolean; inserted: boolean; run_existed: boolean }>(
+      'fireSlots', this.sql.fireSlots, [JSON.stringify(input)], conflict,
+    );
+    const results = new Array<SlotFireResult>(fires.length).fill('stale');
+    for (const row of rows) {
+      const hasRun = fires[row.i]?.run != null;
+      if (row.advanced) results[row.i] = !hasRun || row.inserted ? 'fired' : 'duplicate';
+      else results[row.i] = row.run_existed ? 'duplicate' : 'stale';
+    }
+    return results;
+  }
+
+  async insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
+    if (runs.length === 0) return [];
+    const { rows } = await this.named<{ id: string }>('insertRuns', this.sql.insertRuns, [JSON.stringify(runs.map(encodeRun))]);
+    const inserted = new Set(rows.map((row) => row.id));
+    // A repeated id within the batch: only its first occurrence can have been written.
+    return runs.map((run) => inserted.delete(run.id));
+  }
+
+  async getRun(id: string, owner?: string): Promise<RunRecord | null> {
+    const { rows } = await this.query('getRun', this.sql.getRun, [id, owner ?? null]);
+    return rows[0] ? decodeRun(rows[0]) : null;
+  }
+
+  async listRuns(query: RunQuery): Promise<Page<RunRecord>> {
+    const filters = {
+      'r.owner': query.owner,
+      'r.trigger_id': query.triggerId,
+      'r.status': query.status,
+      'r.task_type': query.taskType,
+      'r.source': query.source,
+      'r.scheduled_for >=': query.from,
+      'r.scheduled_for <': query.to,
+    };
+    return this.list('listRuns', `${this.sql.runs} r`, this.sql.runSelect, filters, 'r.scheduled_for DESC, r.id DESC', query, decodeRun);
+  }
+
+  async claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
+    if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
+    const byType = request.taskTypes !== undefined;
+    const expiresAt = new Date(request.now.getTime() + request.leaseMs);
+    const params: unknown[] = [request.now, request.instanceId, request.token, expiresAt, request.limit];
+    if (byType) params.push([...new Set(request.taskTypes)]);
+    const { rows } = await this.named(byType ? 'claimRunsByType' : 'claimRuns', this.sql.claimRuns(byType), params);
+    return rows.map(decodeRun).sort(claimOrder);
+  }
+
+  async renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
+    const { rows } = await this.named<{ cancel_requested: boolean }>('renewLease', this.sql.renewLease, [runId, token, expiresAt]);
+    return rows[0] ? { held: true, cancelRequested: rows[0].cancel_requested } : { held: false, cancelRequested: false };
+  }
+
+  async finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> {
+    if (finishes.length === 0) return [];
+    const input = JSON.stringify(finishes.map(encodeFinish));
+    const { rows } = await this.named<{ i: number }>('finishRuns', this.sql.finishRuns, [input]);
+    const applied = new Set(rows.map((row) => row.i));
+    return finishes.map((_, i) => applied.has(i));
+  }
+
+  async setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean> {
+    const result = await this.named('setProgress', this.sql.setProgress, [runId, token, jsonParam(progress)]);
+    return result.rowCount === 1;
+  }
+
+  async recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
+    if (limit <= 0) return [];
+    const expiresAt = new Date(now.getTime() + retentionMs);
+    const { rows } = await this.named('recoverExpiredLeases', this.sql.recoverExpiredLeases, [now, limit, expiresAt]);
+    // In the order the leases expired (then id), as the rows come back in no particular order.
+    return rows
+      .map((row) => ({ run: decodeRun(row), expiredAt: (row.expired_at as Date).getTime() }))
+      .sort((a, b) => a.expiredAt - b.expiredAt || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0))
+      .map(({ run }) => ({ run, outcome: run.status === 'failed' ? 'failed' : 'pending' }));
+  }
+
+  async cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {
+    const params = [id, now, new Date(now.getTime() + retentionMs), owner ?? null];
+    const { rows } = await this.query('cancelRun', this.sql.cancelRun, params);
+    return rows[0] ? decodeRun(rows[0]) : null;
+  }
+
+  async countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
+    if (statuses.length === 0) return 0;
+    const { rows } = await this.named<{ n: number }>('countRuns', this.sql.countRuns, [triggerId, [...new Set(statuses)]]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async purgeExpiredRuns(now: Date, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const result = await this.query('purgeExpiredRuns', this.sql.purgeExpiredRuns, [now, limit]);
+    return result.rowCount ?? 0;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.query('appendAudit', this.sql.appendAudit, [JSON.stringify(encodeAudit(entry))]);
+  }
+
+  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+    const filters = { 'a.owner': query.owner, 'a.trigger_id': query.triggerId, 'a.action': query.action };
+    return this.list('listAudit', `${this.sql.audit} a`, this.sql.auditSelect, filters, 'a.at DESC, a.id DESC', query, decodeAudit);
+  }
+
+  /**
+   * The PostgreSQL lock store in this schema (table `locks`, created by `init()`): the same
+   * object on every call. It never closes the pool.
+   */
+  createLockStore(): LockStore {
+    this.lockStore ??= new PostgresLockStore(this.pool, { schema: this.schema });
+    return this.lockStore;
+  }
+
+  /**
+   * LISTEN on `<schema>_changes` through a connection of its own, taken from the pool. Null
+   * when the store was created with `listen: false`.
+   */
+  async subscribe(listener: (change: StoreChange) => void, onState?: (active: boolean) => void): Promise<(() => Promise<void>) | null> {
+    if (!this.listen) return null;
+    const feed = new ChangeFeed(this.pool, channelName(this.schema), listener, onState);
+    await feed.start();
+    this.feeds.add(feed);
+    return async () => {
+      this.feeds.delete(feed);
+      await feed.close();
+    };
+  }
+
+  private readonly onPoolError = (): void => {
+    // An idle connection broke (e.g. PostgreSQL restarted). The pool drops it; the next query
+    // opens a new one, and failures there surface as StoreErrors.
+  };
+
+  private async query<R extends QueryResultRow = Record<string, unknown>>(
+    operation: string,
+    text: string,
+    values: unknown[] = [],
+    conflict?: Conflict,
+  ): Promise<QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw toStoreError(operation, error, conflict);
+    }
+  }
+
+  /** A hot statement, prepared once per connection. */
+  private async named<R extends QueryResultRow = Record<string, unknown>>(
+    operation: string,
+    text: string,
+    values: unknown[],
+    conflict?: Conflict,
+  ): Promise<QueryResult<R>> {
+    try {
+      return await this.pool.query<R>({ name: this.sql.name(operation), text, values });
+    } catch (error) {
+      throw toStoreError(operation, error, conflict);
+    }
+  }
+
+  private async list<T>(
+    operation: string,
+    from: string,
+    select: string,
+    filters: Record<string, unknown>,
+    orderBy: string,
+    paging: { limit: number; offset: number },
+    decode: (row: Record<string, unknown>) => T,
+  ): Promise<Page<T>> {
+    const statement = listStatement(from, select, filters, orderBy, paging);
+    const { rows } = await this.query<Record<string, unknown>>(operation, statement.page.text, statement.page.values);
+    let total = rows[0] ? Number(rows[0].total_count) : 0;
+    if (rows.length === 0 && paging.offset > 0) {
+      const counted = await this.query<{ n: number }>(operation, statement.count.text, statement.count.values);
+      total = counted.rows[0]?.n ?? 0;
+    }
+    return { items: rows.map(decode), total, limit: paging.limit, offset: paging.offset };
+  }
+}
+
+/**
+ * Creates a PostgreSQL {@link Store} over a `pg` pool. Call `scheduler.start()` (or
+ * `store.init()`) to create or migrate its schema.
+ * @example
+ * import pg from 'pg';
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const scheduler = createScheduler({ store: postgresStore(pool, { schema: 'jobs' }), handlers });
+ */
+export function postgresStore(pool: Pool, options: PostgresStoreOptions = {}): Store {
+  return new PostgresStore(pool, options);
+}

@@ -1,0 +1,121 @@
+/**
+ * Type tests: the handler registry's schemas type every trigger's payload (input type) and
+ * every handler's payload (output type). Checked by `vitest --typecheck` and `tsc`.
+ */
+import { describe, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import {
+  createScheduler,
+  defineHandler,
+  type PayloadOf,
+  type RunRecord,
+  type SchedulerEvents,
+  type TaskContext,
+  type TriggerRecord,
+} from 'punctual';
+
+const reportSchema = z.object({ to: z.email(), copies: z.number().int().default(1) });
+const resizeSchema = z.object({ url: z.url(), width: z.number() });
+
+const scheduler = createScheduler({
+  handlers: {
+    'send-report': {
+      schema: reportSchema,
+      run: async (payload, ctx) => {
+        // The handler sees the schema's output: defaults applied.
+        expectTypeOf(payload).toEqualTypeOf<{ to: string; copies: number }>();
+        expectTypeOf(ctx).toEqualTypeOf<TaskContext>();
+        expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();
+        expectTypeOf(ctx.attempt).toEqualTypeOf<number>();
+      },
+    },
+    resize: defineHandler({
+      schema: resizeSchema,
+      run: (payload, ctx) => {
+        expectTypeOf(payload).toEqualTypeOf<{ url: string; width: number }>();
+        expectTypeOf(ctx).toEqualTypeOf<TaskContext>();
+        return payload.width;
+      },
+    }),
+  },
+});
+
+type Schemas = { 'send-report': typeof reportSchema; resize: typeof resizeSchema };
+
+describe('triggers.create', () => {
+  it('takes the payload type of the chosen task type (the schema input)', () => {
+    expectTypeOf<PayloadOf<Schemas, 'send-report'>>().toEqualTypeOf<{ to: string; copies?: number | undefined }>();
+    expectTypeOf(
+      scheduler.triggers.create({ name: 'r', owner: 'u', taskType: 'send-report', payload: { to: 'a@example.com' }, schedule: { cron: '0 9 * * *' } }),
+    ).toEqualTypeOf<Promise<TriggerRecord>>();
+    void scheduler.triggers.create({ name: 'r', owner: 'u', taskType: 'resize', payload: { url: 'https://x.test/a.png', width: 100 }, schedule: { every: '5m' } });
+  });
+
+  it('rejects a payload that does not match the schema', () => {
+    void scheduler.triggers.create({
+      name: 'r', owner: 'u', taskType: 'send-report', schedule: { manual: true },
+      // @ts-expect-error `to` must be a string
+      payload: { to: 42 },
+    });
+    void scheduler.triggers.create({
+      name: 'r', owner: 'u', taskType: 'send-report', schedule: { manual: true },
+      // @ts-expect-error `to` is required
+      payload: { copies: 2 },
+    });
+    void scheduler.triggers.create({
+      name: 'r', owner: 'u', taskType: 'resize', schedule: { manual: true },
+      // @ts-expect-error another task type's payload
+      payload: { to: 'a@example.com' },
+    });
+  });
+
+  it('rejects an unknown task type', () => {
+    // @ts-expect-error not a registered task type
+    void scheduler.triggers.create({ name: 'r', owner: 'u', taskType: 'no-such-task', payload: { url: 'u', width: 1 }, schedule: { manual: true } });
+  });
+
+  it('requires an owner on the admin view, not on a scoped one', () => {
+    // @ts-expect-error owner is missing
+    void scheduler.triggers.create({ name: 'r', taskType: 'resize', payload: { url: 'https://x.test', width: 1 }, schedule: { manual: true } });
+    void scheduler.forOwner('u').triggers.create({ name: 'r', taskType: 'resize', payload: { url: 'https://x.test', width: 1 }, schedule: { manual: true } });
+    void scheduler.forOwner('u').triggers.create({
+      name: 'r', taskType: 'resize', schedule: { manual: true },
+      // @ts-expect-error the scoped view checks payloads too
+      payload: { url: 'https://x.test' },
+    });
+  });
+
+  it('rejects schedules of no known shape', () => {
+    // @ts-expect-error `at` takes a Date or an ISO string
+    void scheduler.triggers.create({ name: 'r', owner: 'u', taskType: 'resize', payload: { url: 'u', width: 1 }, schedule: { at: 5 } });
+  });
+});
+
+describe('update, runNow and events', () => {
+  it('types a payload change by the new task type', () => {
+    void scheduler.triggers.update('id', { taskType: 'resize', payload: { url: 'u', width: 2 } });
+    // @ts-expect-error the payload must match the new task type
+    void scheduler.triggers.update('id', { taskType: 'resize', payload: { to: 'a@example.com' } });
+    void scheduler.triggers.update('id', { priority: 5 });
+  });
+
+  it('returns runs and types event payloads', () => {
+    expectTypeOf(scheduler.triggers.runNow('id')).toEqualTypeOf<Promise<RunRecord>>();
+    scheduler.on('run:completed', (event) => {
+      expectTypeOf(event).toEqualTypeOf<SchedulerEvents['run:completed']>();
+      expectTypeOf(event.durationMs).toEqualTypeOf<number>();
+      expectTypeOf(event.run).toEqualTypeOf<RunRecord>();
+    });
+    // @ts-expect-error not an event name
+    scheduler.on('run:exploded', () => undefined);
+  });
+
+  it('rejects a handler whose run does not accept the schema output', () => {
+    createScheduler({
+      handlers: {
+        // @ts-expect-error `width` is a number, not a string
+        resize: { schema: resizeSchema, run: (payload: { width: string }) => payload.width },
+      },
+    });
+  });
+});
