@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'postgres/index': 'src/stores/postgres/index.ts',
+    'redis/index': 'src/locks/redis/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

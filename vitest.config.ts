@@ -4,6 +4,8 @@ export default defineConfig({
   resolve: {
     alias: {
       'punctual/testing': new URL('./src/testing/index.ts', import.meta.url).pathname,
+      'punctual/postgres': new URL('./src/stores/postgres/index.ts', import.meta.url).pathname,
+      'punctual/redis': new URL('./src/locks/redis/index.ts', import.meta.url).pathname,
       punctual: new URL('./src/index.ts', import.meta.url).pathname,
     },
   },

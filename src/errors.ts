@@ -122,11 +122,15 @@ export class StoppedError extends PunctualError {
   }
 }
 
-/** True for any punctual error of the given class name, across package copies. */
+const ERROR_CODES: ReadonlySet<string> = new Set<PunctualErrorCode>([
+  'VALIDATION', 'NOT_FOUND', 'CONFLICT', 'CONFIGURATION', 'NON_RETRYABLE', 'TIMEOUT', 'CANCELLED', 'LEASE_LOST', 'STORE', 'STOPPED',
+]);
+
+/** True for any punctual error (or one of the given class name), across package copies; false for driver errors that also carry a `code`. */
 export function isPunctualError(error: unknown, name?: string): error is PunctualError {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; name?: unknown };
-  if (typeof e.code !== 'string' || typeof e.name !== 'string') return false;
+  if (typeof e.code !== 'string' || typeof e.name !== 'string' || !ERROR_CODES.has(e.code)) return false;
   return name === undefined ? error instanceof Error : e.name === name;
 }
 

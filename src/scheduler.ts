@@ -126,11 +126,33 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   const poll = async (): Promise<void> => {
     pollTimer = null;
     polls++;
+    if (!subscribed) await subscribe();
     await recoverExpired();
     if (polls % PURGE_EVERY_POLLS === 0) await purge();
     await dispatcher.refresh();
     executor.wake();
     if (state === 'started') pollTimer = clock.setTimeout(() => void poll(), resolved.pollIntervalMs);
+  };
+
+  /** Opens the store's change feed (B5); a failed attempt is retried at the next poll. */
+  let subscribed = false;
+  const subscribe = async (): Promise<void> => {
+    if (!store.subscribe || subscribed) return;
+    try {
+      unsubscribe = await store.subscribe(
+        (change) => {
+          if (change.kind === 'trigger') dispatcher.requestRefresh();
+          else executor.wake();
+        },
+        (active) => {
+          health.notifications = active;
+        },
+      );
+      subscribed = true;
+      health.notifications = unsubscribe !== null;
+    } catch (error) {
+      reportError('dispatcher')('subscribe', error);
+    }
   };
 
   const recoverExpired = async (): Promise<void> => {
@@ -177,22 +199,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
         initPromise = null;
         throw error;
       }
-      if (store.subscribe) {
-        try {
-          unsubscribe = await store.subscribe(
-            (change) => {
-              if (change.kind === 'trigger') dispatcher.requestRefresh();
-              else executor.wake();
-            },
-            (active) => {
-              health.notifications = active;
-            },
-          );
-          health.notifications = unsubscribe !== null;
-        } catch (error) {
-          reportError('dispatcher')('subscribe', error);
-        }
-      }
+      await subscribe();
       state = 'started';
       dispatcher.start();
       executor.start();

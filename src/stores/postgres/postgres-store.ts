@@ -47,9 +47,10 @@ function claimOrder(a: RunRecord, b: RunRecord): number {
 }
 
 /**
- * A {@link Store} on PostgreSQL, one statement per operation (batches included): triggers, runs and the audit trail in tables of one schema, migrated by `init()` under an
- * advisory lock; claims with `FOR UPDATE SKIP LOCKED`; each slot's run keyed by its
- * deterministic id; wake-ups through LISTEN/NOTIFY. See docs/postgres.md.
+ * A {@link Store} on PostgreSQL: triggers, runs and the audit trail in tables of one schema,
+ * migrated by `init()` under an advisory lock. Each operation is one statement, batches
+ * included; claims use `FOR UPDATE SKIP LOCKED`; each slot's run is keyed by its deterministic
+ * id; wake-ups come through LISTEN/NOTIFY. See docs/postgres.md.
  *
  * The store adds an `error` listener to the pool (removed by `close()`), so an idle connection
  * that breaks while PostgreSQL restarts cannot crash the process; the pool replaces it.

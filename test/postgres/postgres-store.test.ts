@@ -1,0 +1,261 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type pg from 'pg';
+import { LATEST_VERSION, MIGRATIONS, PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
+import { PostgresSql } from '../../src/stores/postgres/sql.js';
+import type { StoreChange } from '../../src/stores/types.js';
+import { fixtureDate as at, makeRun, makeSlotFire, makeSlotRun, makeTrigger, makeTriggerWrite } from '../../src/testing/fixtures.js';
+import { lockStoreContract } from '../../src/testing/lock-store-contract.js';
+import { storeContract } from '../../src/testing/store-contract.js';
+import { connectPostgres, dropSchema, randomSchema, within } from './harness.js';
+
+const pool = await connectPostgres();
+
+afterAll(async () => {
+  await pool?.end();
+});
+
+describe.skipIf(!pool)('PostgreSQL store', () => {
+  const db = pool as pg.Pool;
+
+  storeContract(
+    'postgres',
+    async () => {
+      const schema = randomSchema();
+      const store = postgresStore(db, { schema });
+      return {
+        store,
+        cleanup: async () => {
+          await store.close();
+          await dropSchema(db, schema);
+        },
+      };
+    },
+    { capabilities: { notify: true } },
+  );
+
+  lockStoreContract('postgres', async () => {
+    const schema = randomSchema();
+    const store = new PostgresStore(db, { schema });
+    await store.init();
+    return {
+      store: store.createLockStore(),
+      cleanup: async () => {
+        await store.close();
+        await dropSchema(db, schema);
+      },
+    };
+  });
+
+  describe('PostgreSQL specifics', () => {
+    let schema: string;
+    let store: PostgresStore;
+    beforeEach(() => {
+      schema = randomSchema();
+      store = new PostgresStore(db, { schema });
+    });
+    afterEach(async () => {
+      await store.close();
+      await dropSchema(db, schema);
+    });
+
+    it('applies each migration once when four instances start together on a fresh schema', async () => {
+      const stores = Array.from({ length: 4 }, () => new PostgresStore(db, { schema }));
+      await Promise.all(stores.map((s) => s.init()));
+      const { rows } = await db.query<{ version: number; name: string }>(`SELECT version, name FROM "${schema}".migrations ORDER BY version`);
+      expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+      expect(rows.at(-1)?.version).toBe(LATEST_VERSION);
+      await Promise.all(stores.map((s) => s.init()));
+      const tables = await db.query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema],
+      );
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['audit', 'locks', 'migrations', 'runs', 'triggers']);
+      await Promise.all(stores.map((s) => s.close()));
+    });
+
+    it('refuses a schema migrated by a newer version', async () => {
+      await store.init();
+      await db.query(`INSERT INTO "${schema}".migrations (version, name) VALUES ($1, 'from the future')`, [LATEST_VERSION + 1]);
+      await expect(store.init()).rejects.toMatchObject({ name: 'StoreError', message: expect.stringMatching(/newer than this punctual/) });
+    });
+
+    it('keeps JSON null apart from absent values, and stores Dates inside JSON as Dates again', async () => {
+      await store.init();
+      const run = makeRun({
+        payload: null, result: null, progress: { percent: 5, at: at(7) },
+        event: { name: 'user.signup', data: { userId: 'u1', n: null }, publishedAt: at(-1) },
+        attempts: [{ attempt: 1, instanceId: 'i', startedAt: at(1), finishedAt: at(2), outcome: 'retry', error: { name: 'E', message: 'm' } }],
+      });
+      const bare = makeRun();
+      delete (bare as { retry?: unknown }).retry;
+      await store.insertRuns([run, bare]);
+      expect(await store.getRun(run.id)).toEqual(run);
+      const got = await store.getRun(bare.id);
+      expect(got).toEqual(bare);
+      expect(got && 'retry' in got).toBe(false);
+      expect(got && 'result' in got).toBe(false);
+      const trigger = makeTrigger({ payload: null, pausedReason: 'holiday', metadata: { nested: { list: [1, null] } } });
+      await store.insertTrigger(trigger);
+      expect(await store.getTrigger(trigger.id)).toEqual(trigger);
+    });
+
+    it('turns a rename conflict inside fireSlots into ConflictError, writing nothing', async () => {
+      await store.init();
+      const a = makeTrigger({ owner: 'o', name: 'a', nextFireAt: at(0) });
+      const b = makeTrigger({ owner: 'o', name: 'b', nextFireAt: at(0) });
+      await store.insertTrigger(a);
+      await store.insertTrigger(b);
+      const fireA = makeSlotFire(a, makeSlotRun(a));
+      const renaming = makeSlotFire(b, makeSlotRun(b));
+      renaming.next.name = 'a';
+      await expect(store.fireSlots([fireA, renaming])).rejects.toMatchObject({ name: 'ConflictError', code: 'CONFLICT' });
+      expect(await store.getTrigger(a.id)).toEqual(a);
+      expect(await store.countRuns(a.id, ['pending'])).toBe(0);
+    });
+
+    it('wraps driver errors in StoreError with the cause', async () => {
+      await expect(store.getTrigger('x')).rejects.toMatchObject({ name: 'StoreError', code: 'STORE', cause: { code: '42P01' } });
+      const { Pool } = (await import('pg')).default;
+      const nowhere = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test', connectionTimeoutMillis: 500 });
+      const offline = postgresStore(nowhere, { schema, ownsPool: true });
+      const error = await offline.ping().catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'StoreError', message: expect.stringMatching(/retries/) });
+      expect((error as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
+      await offline.close();
+      expect(nowhere.ended).toBe(true);
+      expect(() => postgresStore(db, { schema: 'bad-name' })).toThrow(/schema must be/);
+    });
+
+    it('wakes a listener when another store object changes triggers or runs, and not for claims', async () => {
+      await store.init();
+      const writer = new PostgresStore(db, { schema });
+      const changes: StoreChange[] = [];
+      let heard: (kind: StoreChange['kind']) => void = () => undefined;
+      const unsubscribe = await store.subscribe((change) => {
+        changes.push(change);
+        heard(change.kind);
+      });
+      const next = (kind: StoreChange['kind']) => new Promise<void>((resolve) => (heard = (k) => k === kind && resolve()));
+      try {
+        let waiting = next('trigger');
+        const trigger = makeTrigger();
+        await writer.insertTrigger(trigger);
+        await within(waiting, 5_000, 'trigger notification');
+        waiting = next('run');
+        await writer.insertRuns([makeRun()]);
+        await within(waiting, 5_000, 'run notification');
+        // A claim only takes work: nobody needs waking. A trigger write afterwards proves delivery went on.
+        changes.length = 0;
+        await writer.claimRuns({ now: at(10), instanceId: 'i', token: 't', leaseMs: 1_000, limit: 10 });
+        waiting = next('trigger');
+        await writer.updateTrigger(makeTriggerWrite(trigger, { status: 'paused' }));
+        await within(waiting, 5_000, 'trigger notification after the claim');
+        expect(changes.map((c) => c.kind)).toEqual(['trigger']);
+      } finally {
+        await unsubscribe?.();
+        await writer.close();
+      }
+      expect(await postgresStore(db, { schema, listen: false }).subscribe?.(() => undefined)).toBeNull();
+    });
+
+    it('reconnects the feed when its connection is killed, reporting the outage', async () => {
+      await store.init();
+      const states: boolean[] = [];
+      let stateChanged: () => void = () => undefined;
+      const kinds: string[] = [];
+      const unsubscribe = await store.subscribe(
+        (change) => kinds.push(change.kind),
+        (active) => {
+          states.push(active);
+          stateChanged();
+        },
+      );
+      try {
+        const back = new Promise<void>((resolve) => (stateChanged = () => states.at(-1) === true && resolve()));
+        const killed = await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [`LISTEN "${schema}_changes"`]);
+        expect(killed.rowCount).toBe(1);
+        await within(back, 5_000, 'reconnection');
+        expect(states).toEqual([false, true]);
+        expect(kinds).toEqual(['trigger', 'run']);
+        await store.insertTrigger(makeTrigger());
+        await vi.waitFor(() => expect(kinds).toHaveLength(3), { timeout: 5_000, interval: 10 });
+      } finally {
+        await unsubscribe?.();
+      }
+    });
+  });
+
+  describe('query plans at 20,000 rows', () => {
+    const schema = randomSchema();
+    const sql = new PostgresSql(schema);
+    const ROWS = 20_000;
+    let store: PostgresStore;
+
+    beforeAll(() => {
+      store = new PostgresStore(db, { schema });
+    });
+    afterAll(async () => {
+      await store.close();
+      await dropSchema(db, schema);
+    });
+
+    /** Every node of an EXPLAIN (FORMAT JSON) plan. */
+    const nodes = (plan: Record<string, unknown>): Record<string, unknown>[] => [
+      plan,
+      ...((plan.Plans as Record<string, unknown>[] | undefined) ?? []).flatMap(nodes),
+    ];
+    const explain = async (text: string, values: unknown[]) => {
+      const { rows } = await db.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
+      const all = nodes((rows[0] as { 'QUERY PLAN': [{ Plan: Record<string, unknown> }] })['QUERY PLAN'][0].Plan);
+      return {
+        seqScans: all.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']),
+        indexes: all.map((n) => n['Index Name']).filter(Boolean),
+      };
+    };
+
+    it('fills the tables through the store', { timeout: 60_000 }, async () => {
+      await store.init();
+      for (let start = 0; start < ROWS; start += 2_000) {
+        const runs = Array.from({ length: 2_000 }, (_, k) => {
+          const i = start + k;
+          const kind = i % 20;
+          const scheduledFor = at(i * 1_000);
+          if (kind === 0) return makeRun({ scheduledFor, triggerId: `trg-${i % 300}`, availableAt: at(i * 1_000) });
+          if (kind === 1) {
+            const lease = { token: `t${i}`, instanceId: 'i', expiresAt: at(i * 1_000 + 30_000) };
+            return makeRun({ scheduledFor, triggerId: `trg-${i % 300}`, status: 'running', attempt: 1, startedAt: scheduledFor, lease });
+          }
+          return makeRun({
+            scheduledFor, triggerId: `trg-${i % 300}`, status: 'completed', attempt: 1, startedAt: scheduledFor,
+            finishedAt: scheduledFor, durationMs: 10, expiresAt: at(90 * 86_400_000 + i * 1_000),
+          });
+        });
+        expect(await store.insertRuns(runs)).not.toContain(false);
+      }
+      await db.query(
+        `INSERT INTO "${schema}".triggers (id, owner, name, task_type, payload, schedule, status, next_fire_at, priority,
+           misfire, misfire_grace_ms, overlap, run_count, created_at, updated_at, version)
+         SELECT 'trg-bulk-' || i, 'owner-' || (i % 50), 'name-' || i, 'task-a', '{}', '{"kind":"manual"}',
+           CASE WHEN i % 10 = 0 THEN 'paused' ELSE 'active' END, $1::timestamptz + i * interval '997 ms', 0,
+           'once', 60000, 'queue', 0, $1, $1, 1
+         FROM generate_series(1, ${ROWS}) AS i`,
+        [at(3_600_000)],
+      );
+      await db.query(`ANALYZE "${schema}".runs; ANALYZE "${schema}".triggers`);
+      const counts = await db.query(`SELECT (SELECT count(*) FROM "${schema}".runs)::int AS runs, (SELECT count(*) FROM "${schema}".triggers)::int AS triggers`);
+      expect(counts.rows[0]).toEqual({ runs: ROWS, triggers: ROWS });
+    });
+
+    it.each([
+      ['claim', () => sql.claimRuns(false), () => [at(5_000_000), 'i', 't', at(5_030_000), 50], 'runs_claim_idx'],
+      ['claim by task type', () => sql.claimRuns(true), () => [at(5_000_000), 'i', 't', at(5_030_000), 50, ['task-a']], 'runs_claim_idx'],
+      ['due triggers', () => sql.findDueTriggers, () => [at(3_700_000), 500], 'triggers_due_idx'],
+      ['lease recovery', () => sql.recoverExpiredLeases, () => [at(2_000_000), 100, at(9e9)], 'runs_lease_idx'],
+      ['retention', () => sql.purgeExpiredRuns, () => [at(90 * 86_400_000 + 100_000), 1_000], 'runs_expiry_idx'],
+      ['count by trigger', () => sql.countRuns, () => ['trg-7', ['pending', 'running']], 'runs_trigger_idx'],
+    ] as const)('%s uses its index, with no sequential scan', async (_name, text, values, index) => {
+      const plan = await explain(text(), [...values()]);
+      expect(plan.seqScans).toEqual([]);
+      expect(plan.indexes).toContain(index);
+    });
+  });
+});
