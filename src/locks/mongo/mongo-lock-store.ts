@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import { ConfigurationError } from '../../errors.js';
 import { isDuplicateKeyError, toStoreError } from '../../stores/mongo/errors.js';
-import { createIndex, isValidCollectionName, LOCK_CLEANUP_INDEX } from '../../stores/mongo/indexes.js';
+import { COLLECTION_OPTIONS, createIndex, isValidCollectionName, LOCK_CLEANUP_INDEX } from '../../stores/mongo/indexes.js';
 import type { AcquireRequest, Lock, LockStore } from '../types.js';
 import { acquireFilter, acquireUpdate, isFree, RELEASE_UPDATE, releaseFilter, renewFilter, renewUpdate, toLock, type LockDoc } from './lock-queries.js';
 
@@ -37,7 +37,7 @@ export class MongoLockStore implements LockStore {
       throw new ConfigurationError(`mongoLockStore: collection must be a non-empty name without "$" or NUL, not starting with "system.", got ${JSON.stringify(name)}`);
     }
     this.collectionName = name;
-    this.locks = db.collection<LockDoc>(name, { readPreference: 'primary', ignoreUndefined: true });
+    this.locks = db.collection<LockDoc>(name, COLLECTION_OPTIONS);
   }
 
   async acquire(request: AcquireRequest): Promise<Lock | null> {

@@ -1,4 +1,4 @@
-import type { ChangeStream, Collection, Document, ResumeToken } from 'mongodb';
+import type { ChangeStream, Collection, Db, Document, ResumeToken } from 'mongodb';
 import type { StoreChange } from '../types.js';
 
 /** Every write to a trigger can move its next fire time: wake the dispatcher for all of them. */
@@ -30,6 +30,16 @@ export const RUN_CHANGES_PIPELINE: readonly Document[] = [
  */
 export function supportsChangeStreams(hello: Document): boolean {
   return typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
+}
+
+/** The `hello` reply of the server behind `db` (`isMaster` on servers before 4.4.2, which answer CommandNotFound). */
+export async function helloReply(db: Db): Promise<Document> {
+  try {
+    return await db.command({ hello: 1 });
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 59) throw error;
+    return db.command({ isMaster: 1 });
+  }
 }
 
 /** InvalidResumeToken (260), ChangeStreamFatalError (280), ChangeStreamHistoryLost (286). */

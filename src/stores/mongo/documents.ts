@@ -41,62 +41,85 @@ export function isFinalStatus(status: RunStatus): boolean {
 }
 
 /**
- * A deep copy of plain data without `undefined` object properties: the driver would store them
- * as `null` (unless `ignoreUndefined` is set), which would not read back as the record written.
- * Dates, arrays and non-plain objects (BSON values) are kept as they are; arrays keep their length.
+ * Plain data as stored: a deep copy without `undefined` object properties (the driver would
+ * store them as `null`), and with every object key that MongoDB cannot take as it is escaped:
+ * `.` (a path separator in updates), `$` (operators), NUL (ends a BSON key) and the escape
+ * character `%` itself become `%2E`, `%24`, `%00`, `%25`. User data such as payloads, results
+ * and event filters (`{ 'user.plan': ... }`) may hold such keys; the store's own field names
+ * never do, so they are unchanged and queries on them work as written. Dates are copied;
+ * arrays keep their length; non-plain objects (BSON values) are kept as they are.
  */
-export function stripUndefined<T>(value: T): T {
-  return strip(value) as T;
+export function toStorable<T>(value: T): T {
+  return transform(value, escapeKey, true) as T;
 }
 
-function strip(value: unknown): unknown {
+/** The inverse of {@link toStorable}: keys unescaped, into fresh objects. */
+export function fromStorable<T>(value: T): T {
+  return transform(value, unescapeKey, false) as T;
+}
+
+const ESCAPES: Record<string, string> = { '%': '%25', '.': '%2E', $: '%24' };
+const UNESCAPES: Record<string, string> = { '%25': '%', '%2E': '.', '%24': '$', '%00': '\u0000' };
+const NUL = '\u0000';
+
+export function escapeKey(key: string): string {
+  if (!/[%.$]/.test(key) && !key.includes(NUL)) return key;
+  return key.replace(/[%.$]/g, (c) => ESCAPES[c] as string).split(NUL).join('%00');
+}
+
+export function unescapeKey(key: string): string {
+  return key.includes('%') ? key.replace(/%(?:25|2E|24|00)/g, (code) => UNESCAPES[code] as string) : key;
+}
+
+function transform(value: unknown, mapKey: (key: string) => string, copyDates: boolean): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(strip);
-  if (value instanceof Date) return new Date(value.getTime());
+  if (Array.isArray(value)) return value.map((item: unknown) => transform(item, mapKey, copyDates));
+  if (value instanceof Date) return copyDates ? new Date(value.getTime()) : value;
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   const result: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     if (item === undefined) continue;
-    const stripped = strip(item);
+    const mapped = mapKey(key);
+    const copied = transform(item, mapKey, copyDates);
     // An own `__proto__` key (e.g. from JSON.parse) must stay data, not become the prototype.
-    if (key === '__proto__') Object.defineProperty(result, key, { value: stripped, enumerable: true, writable: true, configurable: true });
-    else result[key] = stripped;
+    if (mapped === '__proto__') Object.defineProperty(result, mapped, { value: copied, enumerable: true, writable: true, configurable: true });
+    else result[mapped] = copied;
   }
   return result;
 }
 
-/** Moves `id` to `_id`, and drops `undefined` fields. */
+/** Moves `id` to `_id`, and makes the rest storable ({@link toStorable}). */
 export function toTriggerDoc(trigger: TriggerRecord): TriggerDoc {
-  const { id, ...rest } = stripUndefined(trigger);
+  const { id, ...rest } = toStorable(trigger);
   return { _id: id, ...rest };
 }
 
 export function fromTriggerDoc(doc: TriggerDoc): TriggerRecord {
-  const { _id, ...rest } = doc;
+  const { _id, ...rest } = fromStorable(doc);
   return { id: _id, ...rest };
 }
 
-/** Moves `id` to `_id`, drops `undefined` fields, and sets `purgeAt` on a final run that expires. */
+/** Moves `id` to `_id`, makes the rest storable, and sets `purgeAt` on a final run that expires. */
 export function toRunDoc(run: RunRecord): RunDoc {
-  const { id, ...rest } = stripUndefined(run);
+  const { id, ...rest } = toStorable(run);
   const doc: RunDoc = { _id: id, ...rest };
   if (isFinalStatus(run.status) && run.expiresAt !== null) doc.purgeAt = new Date(run.expiresAt.getTime());
   return doc;
 }
 
 export function fromRunDoc(doc: RunDoc): RunRecord {
-  const { _id, purgeAt: _purgeAt, ...rest } = doc;
+  const { _id, purgeAt: _purgeAt, ...rest } = fromStorable(doc);
   return { id: _id, ...rest };
 }
 
 export function toAuditDoc(entry: AuditEntry): AuditDoc {
-  const { id, ...rest } = stripUndefined(entry);
+  const { id, ...rest } = toStorable(entry);
   return { _id: id, ...rest };
 }
 
 export function fromAuditDoc(doc: AuditDoc): AuditEntry {
-  const { _id, ...rest } = doc;
+  const { _id, ...rest } = fromStorable(doc);
   return { id: _id, ...rest };
 }
 

@@ -65,22 +65,38 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return classifyMongoError(error) === 'duplicate';
 }
 
+/** Per document, what an unordered bulk insert that reported write errors did not write. */
+export interface BulkInsertFailures {
+  /** Input indexes whose `_id` already existed. */
+  duplicates: Set<number>;
+  /** Input indexes that failed for another reason (too large, rejected by a validator...), with the server's message. */
+  failed: Map<number, string>;
+}
+
 /**
- * For a bulk insert (`insertMany` with `ordered: false`) that failed only on duplicate keys:
- * the input indexes of the duplicates. Null when the error is anything else (then rethrow it).
+ * Reads the write errors of a failed `insertMany(docs, { ordered: false })`: every document not
+ * listed was inserted. Null when the error carries no write errors (network, write concern...):
+ * then nothing is known per document, and the error is rethrown.
  */
-export function duplicateKeyIndexes(error: unknown): Set<number> | null {
+export function bulkInsertFailures(error: unknown): BulkInsertFailures | null {
   if (typeof error !== 'object' || error === null) return null;
   const raw = (error as ErrorShape).writeErrors;
   if (raw === undefined || raw === null) return null;
-  const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index?: unknown }[];
+  const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index?: unknown; errmsg?: unknown }[];
   if (writeErrors.length === 0) return null;
-  const indexes = new Set<number>();
+  const result: BulkInsertFailures = { duplicates: new Set(), failed: new Map() };
   for (const writeError of writeErrors) {
-    if (writeError?.code !== DUPLICATE_KEY || typeof writeError.index !== 'number') return null;
-    indexes.add(writeError.index);
+    if (typeof writeError?.index !== 'number') return null;
+    if (writeError.code === DUPLICATE_KEY) result.duplicates.add(writeError.index);
+    else result.failed.set(writeError.index, `${String(writeError.errmsg ?? 'write error')} (code ${String(writeError.code)})`);
   }
-  return indexes;
+  return result;
+}
+
+/** The error for runs the server refused (not duplicates); the other runs were written. */
+export function insertFailure(runs: readonly { id: string }[], failed: ReadonlyMap<number, string>): StoreError {
+  const detail = [...failed].map(([index, message]) => `"${runs[index]?.id}": ${message}`).join('; ');
+  return new StoreError(`MongoDB refused ${failed.size} run(s): ${detail}`);
 }
 
 /** Wraps a driver error as a {@link StoreError} (punctual errors pass through unchanged). */

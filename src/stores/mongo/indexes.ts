@@ -13,6 +13,21 @@ export const COLLECTION_SUFFIXES = {
 
 export type CollectionRole = keyof typeof COLLECTION_SUFFIXES;
 
+/**
+ * Options of every collection the store and lock store use, whatever the user's client says:
+ * reads from the primary (the compare-and-set checks must see the latest writes), `undefined`
+ * fields left out, and numbers read back as JS numbers.
+ */
+export const COLLECTION_OPTIONS = {
+  readPreference: 'primary',
+  ignoreUndefined: true,
+  promoteValues: true,
+  promoteLongs: true,
+  useBigInt64: false,
+  bsonRegExp: false,
+  raw: false,
+} as const;
+
 /** Default collection name prefix. */
 export const DEFAULT_COLLECTION_PREFIX = 'punctual_';
 
@@ -57,6 +72,12 @@ export const LOCK_CLEANUP_INDEX: IndexSpec = {
  */
 export const INDEXES: readonly IndexSpec[] = [
   { collection: 'triggers', name: 'punctual_due', key: { status: 1, nextFireAt: 1 }, serves: 'findDueTriggers' },
+  {
+    collection: 'triggers',
+    name: 'punctual_event',
+    key: { status: 1, 'schedule.event': 1, createdAt: 1, _id: 1 },
+    serves: 'findEventTriggers (publish)',
+  },
   { collection: 'triggers', name: 'punctual_owner_created', key: { owner: 1, createdAt: 1, _id: 1 }, serves: 'listTriggers by owner' },
   { collection: 'triggers', name: 'punctual_created', key: { createdAt: 1, _id: 1 }, serves: 'listTriggers (admin view)' },
   {

@@ -1,4 +1,4 @@
-import type { Collection, Db, Document, MongoClient, Sort } from 'mongodb';
+import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
@@ -7,13 +7,14 @@ import type {
   AuditQuery, ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
 } from '../types.js';
-import { ChangeFeeds, supportsChangeStreams } from './change-feed.js';
+import { ChangeFeeds, helloReply, supportsChangeStreams } from './change-feed.js';
+import { page } from './pages.js';
 import {
   fromAuditDoc, fromRunDoc, fromTriggerDoc, toAuditDoc, toRunDoc, toTriggerDoc, withoutId, type AuditDoc, type NameDoc, type RunDoc,
   type TriggerDoc,
 } from './documents.js';
-import { duplicateKeyIndexes, isDuplicateKeyError, toStoreError } from './errors.js';
-import { collectionNames, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole } from './indexes.js';
+import { bulkInsertFailures, insertFailure, isDuplicateKeyError, toStoreError, type BulkInsertFailures } from './errors.js';
+import { collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole } from './indexes.js';
 import { nameConflict, TriggerNames } from './names.js';
 import * as q from './queries.js';
 import { fireSlots } from './slot-fires.js';
@@ -30,7 +31,6 @@ export interface MongoStoreOptions {
 
 /** Claim rounds when concurrent claimers took some of the candidates. */
 const CLAIM_ROUNDS = 3;
-const COLLECTION_OPTIONS = { readPreference: 'primary', ignoreUndefined: true } as const;
 
 /**
  * The MongoDB {@link Store}. Works on standalone servers, replica sets and sharded clusters:
@@ -164,6 +164,15 @@ export class MongoStore implements Store {
     });
   }
 
+  findEventTriggers(event: string, limit: number, offset: number): Promise<TriggerRecord[]> {
+    return this.op('findEventTriggers', async () => {
+      const window = q.pageWindow({ limit, offset });
+      if (!window) return [];
+      const docs = await this.triggers.find(q.eventTriggersFilter(event), { sort: q.TRIGGER_LIST_SORT, ...window }).toArray();
+      return docs.map(fromTriggerDoc);
+    });
+  }
+
   fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]> {
     return this.op('fireSlots', () =>
       fireSlots(fires, {
@@ -178,7 +187,8 @@ export class MongoStore implements Store {
 
   insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
     return this.op('insertRuns', async () => {
-      const duplicates = await this.insertRunDocs(runs.map(toRunDoc));
+      const { duplicates, failed } = await this.insertRunDocs(runs.map(toRunDoc));
+      if (failed.size > 0) throw insertFailure(runs, failed);
       return runs.map((_, i) => !duplicates.has(i));
     });
   }
@@ -316,21 +326,12 @@ export class MongoStore implements Store {
    */
   subscribe(listener: (change: StoreChange) => void, onState?: (active: boolean) => void): Promise<(() => Promise<void>) | null> {
     return this.op('subscribe', async () => {
-      if (!supportsChangeStreams(await this.hello())) return null;
-      const feeds = new ChangeFeeds(this.db.collection(this.collections.triggers), this.db.collection(this.collections.runs), listener, onState);
+      if (!supportsChangeStreams(await helloReply(this.db))) return null;
+      const collection = (name: string) => this.db.collection(name, COLLECTION_OPTIONS);
+      const feeds = new ChangeFeeds(collection(this.collections.triggers), collection(this.collections.runs), listener, onState);
       await feeds.start();
       return () => feeds.close();
     });
-  }
-
-  private async hello(): Promise<Document> {
-    try {
-      return await this.db.command({ hello: 1 });
-    } catch (error) {
-      // Servers before 4.4.2 (and 4.2.10) only know the legacy name (CommandNotFound).
-      if ((error as { code?: unknown } | null)?.code !== 59) throw error;
-      return this.db.command({ isMaster: 1 });
-    }
   }
 
   /** The runs among `ids` held under `token`, in the order of `ids` (the claim order). */
@@ -347,17 +348,18 @@ export class MongoStore implements Store {
     return result.matchedCount === 1;
   }
 
-  /** Inserts runs, unordered; returns the input indexes that were duplicates (nothing written for them). */
-  private async insertRunDocs(docs: readonly RunDoc[]): Promise<Set<number>> {
-    if (docs.length === 0) return new Set();
-    try {
-      await this.runs.insertMany([...docs], { ordered: false });
-      return new Set();
-    } catch (error) {
-      const duplicates = duplicateKeyIndexes(error);
-      if (duplicates) return duplicates;
-      throw error;
+  /** Inserts runs, unordered: one failure does not stop the others. Returns what was not written. */
+  private async insertRunDocs(docs: readonly RunDoc[]): Promise<BulkInsertFailures> {
+    if (docs.length > 0) {
+      try {
+        await this.runs.insertMany([...docs], { ordered: false });
+      } catch (error) {
+        const failures = bulkInsertFailures(error);
+        if (failures) return failures;
+        throw error;
+      }
     }
+    return { duplicates: new Set(), failed: new Map() };
   }
 
   private async op<T>(operation: string, run: () => Promise<T>): Promise<T> {
@@ -367,22 +369,6 @@ export class MongoStore implements Store {
       throw toStoreError(operation, error);
     }
   }
-}
-
-/** One page: the items (sorted, skipped, limited) and the total count, in parallel. */
-async function page<D extends { _id: string }, R>(
-  collection: Collection<D>,
-  filter: Parameters<Collection<D>['find']>[0],
-  sort: Sort,
-  query: { limit: number; offset: number },
-  map: (doc: D) => R,
-): Promise<Page<R>> {
-  const window = q.pageWindow(query);
-  const [docs, total] = await Promise.all([
-    window ? collection.find(filter ?? {}, { sort, ...window }).toArray() : Promise.resolve([]),
-    collection.countDocuments(filter ?? {}),
-  ]);
-  return { items: docs.map((doc) => map(doc as D)), total, limit: query.limit, offset: query.offset };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Filter, Sort, UpdateFilter } from 'mongodb';
 import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, RunError, RunRecord, RunStatus } from '../../types.js';
 import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, SlotFireResult, TriggerQuery } from '../types.js';
-import { stripUndefined, type AuditDoc, type RunDoc, type TriggerDoc } from './documents.js';
+import { toStorable, type AuditDoc, type RunDoc, type TriggerDoc } from './documents.js';
 
 // ---- Triggers ----
 
@@ -23,6 +23,11 @@ export function dueTriggersFilter(until: Date): Filter<TriggerDoc> {
 }
 
 export const DUE_TRIGGERS_SORT: Sort = { nextFireAt: 1 };
+
+/** Active triggers fired by `event` (index `punctual_event`), listed in {@link TRIGGER_LIST_SORT} order. */
+export function eventTriggersFilter(event: string): Filter<TriggerDoc> {
+  return { status: 'active', 'schedule.event': event, 'schedule.kind': 'event' };
+}
 
 export function triggerListFilter(query: TriggerQuery): Filter<TriggerDoc> {
   const filter: Filter<TriggerDoc> = {};
@@ -119,15 +124,15 @@ export function renewUpdate(expiresAt: Date): UpdateFilter<RunDoc> {
 }
 
 export function progressUpdate(progress: NonNullable<RunRecord['progress']>): UpdateFilter<RunDoc> {
-  return { $set: { progress: stripUndefined(progress) } };
+  return { $set: { progress: toStorable(progress) } };
 }
 
 /** The update that ends the current attempt (see `RunFinish`); the filter is {@link heldRun}. */
 export function finishUpdate(finish: RunFinish): UpdateFilter<RunDoc> {
-  const push = finish.attemptRecord ? { $push: { attempts: stripUndefined(finish.attemptRecord) } } : {};
+  const push = finish.attemptRecord ? { $push: { attempts: toStorable(finish.attemptRecord) } } : {};
   if (finish.status === 'pending') {
     const set: Record<string, unknown> = { status: 'pending', availableAt: finish.availableAt, lease: null };
-    if (finish.error) set.error = stripUndefined(finish.error);
+    if (finish.error) set.error = toStorable(finish.error);
     return { $set: set, ...(finish.undoAttempt ? { $inc: { attempt: -1 } } : {}), ...push };
   }
   const set: Record<string, unknown> = {
@@ -138,12 +143,13 @@ export function finishUpdate(finish: RunFinish): UpdateFilter<RunDoc> {
     purgeAt: finish.expiresAt,
     lease: null,
   };
+  if (finish.progress) set.progress = toStorable(finish.progress);
   if (finish.status === 'completed') {
-    if (finish.result !== undefined) set.result = stripUndefined(finish.result);
-  } else {
-    set.error = stripUndefined(finish.error);
+    if (finish.result !== undefined) set.result = toStorable(finish.result);
+    // A success clears the error an earlier attempt left.
+    return { $set: set, $unset: { error: '' }, ...push };
   }
-  if (finish.progress) set.progress = stripUndefined(finish.progress);
+  set.error = toStorable(finish.error);
   return { $set: set, ...push };
 }
 

@@ -2,6 +2,7 @@ import type { Collection } from 'mongodb';
 import type { TriggerRecord } from '../../types.js';
 import type { SlotFire, SlotFireResult } from '../types.js';
 import { toRunDoc, type RunDoc, type TriggerDoc } from './documents.js';
+import { insertFailure, type BulkInsertFailures } from './errors.js';
 import type { NameClaim, TriggerNames } from './names.js';
 import { slotFireResult } from './queries.js';
 
@@ -9,8 +10,8 @@ import { slotFireResult } from './queries.js';
 export interface SlotFireContext {
   triggers: Collection<TriggerDoc>;
   names: TriggerNames;
-  /** Unordered insert; resolves to the input indexes that were duplicates. */
-  insertRuns(docs: readonly RunDoc[]): Promise<Set<number>>;
+  /** Unordered insert; resolves to what was not written. */
+  insertRuns(docs: readonly RunDoc[]): Promise<BulkInsertFailures>;
   /** Compare-and-set replace of a trigger; whether it matched. */
   replaceTrigger(id: string, expectedVersion: number, next: TriggerRecord): Promise<boolean>;
   existingRunIds(ids: string[]): Promise<Set<string>>;
@@ -42,13 +43,20 @@ export async function fireSlots(fires: readonly SlotFire[], ctx: SlotFireContext
   const renames = await claimRenames(fires, eligible, current, ctx.names);
 
   const toInsert = fires.flatMap((fire, index) => (eligible[index] && fire.run ? [{ index, doc: toRunDoc(fire.run) }] : []));
-  const duplicates = await ctx.insertRuns(toInsert.map((item) => item.doc));
+  const { duplicates, failed } = await ctx.insertRuns(toInsert.map((item) => item.doc));
   const inserted = new Map(toInsert.map((item, k) => [item.index, !duplicates.has(k)]));
+  // A run the server refused (too large, a validator...) holds back its trigger only, not the batch.
+  const refused = new Set(toInsert.filter((_, k) => failed.has(k)).map((item) => item.index));
 
   const advanced = await Promise.all(
-    fires.map((fire, index) => (eligible[index] ? ctx.replaceTrigger(fire.triggerId, fire.expectedVersion, fire.next) : Promise.resolve(false))),
+    fires.map((fire, index) =>
+      eligible[index] && !refused.has(index) ? ctx.replaceTrigger(fire.triggerId, fire.expectedVersion, fire.next) : Promise.resolve(false),
+    ),
   );
   await settleRenames(renames, advanced, ctx.names);
+  if (failed.size > 0) {
+    throw insertFailure(toInsert.map((item) => ({ id: item.doc._id })), failed);
+  }
 
   const unknown = fires.flatMap((fire, index) => (!eligible[index] && fire.run ? [fire.run.id] : []));
   const existing = unknown.length > 0 ? await ctx.existingRunIds(unknown) : new Set<string>();
