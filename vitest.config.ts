@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Finds a MongoDB server once per run (MONGODB_URI, MONGOMS_SYSTEM_BINARY, or a download) or says why the MongoDB suites skip.
+    globalSetup: ['./test/mongo/global-setup.ts'],
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
     testTimeout: 20_000,
     hookTimeout: 30_000,

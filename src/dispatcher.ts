@@ -1,16 +1,16 @@
 import type { TimerHandle } from './clock.js';
 import { buildRun, slotRunId, type Engine } from './engine.js';
-import { nextFireTime } from './schedules/index.js';
+import { latestSlotAtOrBefore, nextSlot } from './slots.js';
 import { BinaryHeap } from './stores/memory/heap.js';
 import type { SlotFire } from './stores/types.js';
-import type { RunRecord, Schedule, TriggerRecord } from './types.js';
+import type { RunRecord, TriggerRecord } from './types.js';
 
 /** Triggers fired per store round trip. */
 const FIRE_BATCH = 500;
+/** Misfire policy `all` replays at most this far back. */
+export const CATCH_UP_WINDOW_MS = 86_400_000;
 /** Triggers loaded per window query. */
 const WINDOW_LIMIT = 10_000;
-/** Bound on the slots walked to find the latest missed one of a cron schedule. */
-const MAX_MISSED_SLOT_SCAN = 100_000;
 
 interface Entry {
   trigger: TriggerRecord;
@@ -225,48 +225,42 @@ export class Dispatcher {
     }
   }
 
-  /** Decides the run (if any) and the next slot for a due trigger, applying its misfire policy. */
+  /** Decides the run (if any) and the next slot for a due trigger, applying its misfire policy, bounds, calendars and jitter. */
   private plan(trigger: TriggerRecord, now: Date): { fire: SlotFire; missedFrom: Date | null } {
+    const { calendars, random } = this.engine.options;
     const due = trigger.nextFireAt as Date;
     const missed = now.getTime() - due.getTime() > trigger.misfireGraceMs;
     let slot: Date | null = due;
-    let next: Date | null;
-    if (!missed || trigger.misfire === 'all') {
-      next = nextFireTime(trigger.schedule, due);
-    } else if (trigger.misfire === 'skip') {
+    if (missed && trigger.misfire === 'skip') {
       // Only the missed slots are skipped: the latest one still fires if it is within the grace.
-      const latest = latestSlotAtOrBefore(trigger.schedule, due, now);
+      const latest = latestSlotAtOrBefore(trigger, due, now, calendars);
       slot = now.getTime() - latest.getTime() <= trigger.misfireGraceMs ? latest : null;
-      next = nextFireTime(trigger.schedule, slot ?? now);
-    } else {
-      slot = latestSlotAtOrBefore(trigger.schedule, due, now);
-      next = nextFireTime(trigger.schedule, slot);
+    } else if (missed && trigger.misfire === 'once') {
+      slot = latestSlotAtOrBefore(trigger, due, now, calendars);
+    } else if (missed && now.getTime() - due.getTime() > CATCH_UP_WINDOW_MS) {
+      // `all` replays the missed slots of the last day at most; older ones are skipped.
+      const first = nextSlot(trigger, new Date(now.getTime() - CATCH_UP_WINDOW_MS - 1), calendars);
+      slot = first !== null && first.getTime() <= now.getTime() ? first : null;
     }
-    const run: RunRecord | null = slot ? buildRun(this.engine, trigger, { id: slotRunId(trigger.id, slot), source: 'schedule', scheduledFor: slot }) : null;
+    const runCount = trigger.runCount + (slot ? 1 : 0);
+    const next = nextSlot(trigger, slot ?? now, calendars, runCount);
+    const jitterMs = trigger.timing?.jitterMs ?? 0;
+    const run: RunRecord | null = slot
+      ? buildRun(this.engine, trigger, {
+          id: slotRunId(trigger.id, slot),
+          source: 'schedule',
+          scheduledFor: slot,
+          ...(jitterMs > 0 ? { availableAt: new Date(slot.getTime() + Math.floor(random() * jitterMs)) } : {}),
+        })
+      : null;
     const nextTrigger: TriggerRecord = {
       ...trigger,
       nextFireAt: next,
       status: next === null ? 'completed' : trigger.status,
-      runCount: trigger.runCount + (run ? 1 : 0),
+      runCount,
       updatedAt: now,
       version: trigger.version + 1,
     };
     return { fire: { triggerId: trigger.id, expectedVersion: trigger.version, next: nextTrigger, run }, missedFrom: missed ? due : null };
   }
-}
-
-/** The last slot at or before `now`, starting from the due slot `from` (which is <= now). */
-export function latestSlotAtOrBefore(schedule: Schedule, from: Date, now: Date): Date {
-  if (schedule.kind === 'interval') {
-    const anchor = Date.parse(schedule.anchor);
-    const k = Math.floor((now.getTime() - anchor) / schedule.everyMs);
-    return new Date(Math.max(from.getTime(), anchor + k * schedule.everyMs));
-  }
-  let slot = from;
-  for (let i = 0; i < MAX_MISSED_SLOT_SCAN; i++) {
-    const next = nextFireTime(schedule, slot);
-    if (next === null || next.getTime() > now.getTime()) return slot;
-    slot = next;
-  }
-  return slot;
 }

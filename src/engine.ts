@@ -48,7 +48,7 @@ export function slotRunId(triggerId: string, slot: Date): string {
 export function buildRun(
   engine: Engine,
   trigger: TriggerRecord,
-  init: { id?: string; source: RunSource; scheduledFor: Date; availableAt?: Date; payload?: unknown; priority?: number; event?: RunRecord['event'] },
+  init: { id?: string; source: RunSource; scheduledFor: Date; availableAt?: Date; payload?: unknown; priority?: number; event?: RunRecord['event']; overlap?: RunRecord['overlap'] },
 ): RunRecord {
   const handler = engine.registry.get(trigger.taskType);
   const now = engine.now();
@@ -68,7 +68,8 @@ export function buildRun(
     maxAttempts: retryPolicyFor(engine, trigger.taskType, trigger.retry).maxRetries + 1,
     timeoutMs: trigger.timeoutMs ?? handler?.timeoutMs ?? engine.options.defaultTimeoutMs,
     ...(trigger.retry ? { retry: trigger.retry } : {}),
-    overlap: trigger.overlap,
+    overlap: init.overlap ?? trigger.overlap,
+    ...(trigger.autoPause ? { pauseAfterFailures: trigger.autoPause.afterFailures } : {}),
     lease: null,
     startedAt: null,
     finishedAt: null,

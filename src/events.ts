@@ -46,6 +46,8 @@ export interface SchedulerEvents {
   'run:recovered': { run: RunRecord; outcome: 'pending' | 'failed' };
 
   'audit:recorded': { entry: AuditEntry };
+  /** `scheduler.publish` stored the runs of the matching event triggers. */
+  'event:published': { name: string; eventId: string; runs: number };
 }
 
 export type SchedulerEventName = keyof SchedulerEvents;

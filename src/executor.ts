@@ -1,6 +1,7 @@
 import type { TimerHandle } from './clock.js';
 import { retryPolicyFor, type Engine } from './engine.js';
 import { CancelledError, describeError, LeaseLostError, NonRetryableError, StoppedError, TimeoutError, isPunctualError } from './errors.js';
+import { countOutcome } from './auto-pause.js';
 import { FinishWriter } from './finish-writer.js';
 import type { Lock } from './locks/types.js';
 import { randomId } from './random.js';
@@ -222,18 +223,54 @@ export class Executor {
       return false;
     }
     if (active.lock) return true;
-    if (run.overlap === 'skip') {
-      const error: RunError = { name: 'Skipped', message: 'the previous run of this trigger was still running' };
+    if (run.overlap === 'skip' || (run.overlap === 'queue' && (await this.anotherWaits(run, now)))) {
+      const reason = run.overlap === 'skip' ? 'the previous run of this trigger was still running' : 'a run of this trigger is already waiting';
+      const error: RunError = { name: 'Skipped', message: reason };
       this.finish(active, { status: 'skipped', finishedAt: now, durationMs: 0, error, expiresAt: this.expiry(now) }, () => {
         engine.metrics.increment('runsSkipped');
-        engine.events.emit('run:skipped', { run: { ...run, status: 'skipped', error }, reason: error.message });
+        engine.events.emit('run:skipped', { run: { ...run, status: 'skipped', error }, reason });
       });
-    } else {
-      const availableAt = now.getTime() + engine.options.pollIntervalMs;
-      this.finish(active, { status: 'pending', availableAt: new Date(availableAt), undoAttempt: true });
-      this.wakeAt(availableAt);
+      return false;
     }
+    if (run.overlap === 'cancel-previous') await this.cancelPrevious(run);
+    const availableAt = now.getTime() + engine.options.pollIntervalMs;
+    this.finish(active, { status: 'pending', availableAt: new Date(availableAt), undoAttempt: true });
+    this.wakeAt(availableAt);
     return false;
+  }
+
+  /**
+   * Overlap `queue` keeps at most one run waiting: a fresh scheduled run is skipped when an older
+   * run of the trigger was already waiting when its slot came due. Catch-up runs, manual runs,
+   * events and backfills all wait their turn.
+   */
+  private async anotherWaits(run: RunRecord, now: Date): Promise<boolean> {
+    if (run.source !== 'schedule' || now.getTime() - run.scheduledFor.getTime() > this.engine.options.misfireGraceMs) return false;
+    try {
+      // The newest older pending run waits already if it existed before this slot came due
+      // (catch-up runs are all created at once, after their slots, and do not count).
+      const older = await this.engine.store.listRuns({ triggerId: run.triggerId, status: 'pending', to: run.scheduledFor, limit: 1, offset: 0 });
+      const waiting = older.items[0];
+      return waiting !== undefined && waiting.createdAt.getTime() <= run.scheduledFor.getTime();
+    } catch (error) {
+      this.reportError('listRuns', error);
+      return false;
+    }
+  }
+
+  /** Overlap `cancel-previous`: asks every running run of the trigger to abort (here at once, elsewhere at its next lease renewal). */
+  private async cancelPrevious(run: RunRecord): Promise<void> {
+    const { engine } = this;
+    try {
+      const running = await engine.store.listRuns({ triggerId: run.triggerId, status: 'running', limit: 100, offset: 0 });
+      for (const other of running.items) {
+        if (other.id === run.id) continue;
+        await engine.store.cancelRun(other.id, engine.now(), engine.options.retentionMs);
+        this.cancelLocal(other.id);
+      }
+    } catch (error) {
+      this.reportError('cancelRun', error);
+    }
   }
 
   private async runHandler(active: ActiveRun): Promise<void> {
@@ -312,6 +349,7 @@ export class Executor {
     const progress = run.progress ? { progress: run.progress } : {};
     if (outcome.ok) {
       this.finish(active, { status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed'), ...progress }, () => {
+        this.countForAutoPause(run, false);
         engine.metrics.increment('runsCompleted');
         engine.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
       });
@@ -351,6 +389,7 @@ export class Executor {
     const status = timedOut ? 'timed_out' : 'failed';
     this.finish(active, { status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error), ...progress }, () => {
       const final = { ...run, status, error, finishedAt, durationMs } as RunRecord;
+      this.countForAutoPause(run, true);
       if (timedOut) {
         engine.metrics.increment('runsTimedOut');
         engine.events.emit('run:timed-out', { run: final, error });
@@ -359,6 +398,11 @@ export class Executor {
         engine.events.emit('run:failed', { run: final, error });
       }
     });
+  }
+
+  private countForAutoPause(run: RunRecord, failed: boolean): void {
+    if (run.pauseAfterFailures === undefined) return;
+    countOutcome(this.engine, run, failed).catch((error: unknown) => this.reportError('autoPause', error));
   }
 
   private expiry(at: Date): Date {

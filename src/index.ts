@@ -6,6 +6,10 @@ export type { HandlerDefinition, HandlerMap, HandlersFor, PayloadOf, SchemaMap, 
 export type { CreateTriggerInput, UpdateTriggerInput, TriggerSettings, AnyPayload, ActorOptionsLike as ActorOptions } from './trigger-input.js';
 export type { TriggersApi, TriggerListQuery, RunNowOptions, ScopedCreateTriggerInput } from './triggers.js';
 export type { RunsApi, RunListQuery } from './runs.js';
+export type { PublishOptions, PublishResult } from './publish.js';
+export type { CalendarDefinition } from './calendars.js';
+export type { BackfillRange, BackfillResult } from './triggers.js';
+export type { TimingInput } from './trigger-input.js';
 export { exponentialBackoff, constantBackoff, noRetry, DEFAULT_RETRY, MAX_RETRIES } from './retry.js';
 export type { RetryPolicy, RetryContext } from './retry.js';
 export type { SchedulerEvents, SchedulerEventName, SchedulerListener } from './events.js';
@@ -33,6 +37,10 @@ export {
 export type { PunctualErrorCode, ValidationIssue } from './errors.js';
 export { memoryStore } from './stores/memory/index.js';
 export { memoryLockStore } from './locks/memory/index.js';
+export { mongoStore, MongoStore, classifyMongoError } from './stores/mongo/index.js';
+export type { MongoStoreOptions, MongoErrorClass } from './stores/mongo/index.js';
+export { mongoLockStore, MongoLockStore } from './locks/mongo/index.js';
+export type { MongoLockStoreOptions } from './locks/mongo/index.js';
 export type * from './stores/types.js';
 export type * from './locks/types.js';
 export type * from './types.js';

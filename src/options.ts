@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import type { Db } from 'mongodb';
+import { buildCalendars, type Calendar, type CalendarDefinition } from './calendars.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigurationError } from './errors.js';
 import type { LockStore } from './locks/types.js';
@@ -16,7 +18,12 @@ import type { MisfirePolicy, OverlapPolicy, RetryOptions } from './types.js';
 export interface SchedulerOptions<S extends SchemaMap = SchemaMap> {
   /** Task type -> { schema, run, concurrency?, timeoutMs?, priority?, retry? }. */
   handlers: HandlersFor<S>;
-  /** Where triggers, runs and the audit trail live. Default: an in-process memory store. */
+  /**
+   * A MongoDB database (driver 6 or 7): shorthand for `store: mongoStore(db)`, whose lock store
+   * (MongoDB TTL locks) becomes the default `lockStore`. The usual way to run punctual.
+   */
+  db?: Db;
+  /** Where triggers, runs and the audit trail live. Default: `mongoStore(db)` when `db` is given, else an in-process memory store. */
   store?: Store;
   /** Locks that keep a trigger from running twice at once across instances. Default: the store's own lock store, else an in-process one. */
   lockStore?: LockStore;
@@ -42,6 +49,12 @@ export interface SchedulerOptions<S extends SchemaMap = SchemaMap> {
   misfireGraceMs?: number;
   /** Default overlap policy of new triggers. Default `queue`. */
   overlap?: OverlapPolicy;
+  /**
+   * Exclusion calendars that triggers reference by name in `timing.calendars` (B4). Every
+   * instance sharing a store must define the same calendars.
+   * @example { 'fr-holidays': { timezone: 'Europe/Paris', dates: ['2026-12-25'] } }
+   */
+  calendars?: Record<string, CalendarDefinition>;
   /** Time source. Default: the system clock. */
   clock?: Clock;
   /** Random source (ids, jitter). Default: Math.random. */
@@ -64,11 +77,12 @@ export interface ResolvedOptions {
   random: RandomSource;
   /** How far ahead the dispatcher loads due triggers. */
   lookaheadMs: number;
+  calendars: Map<string, Calendar>;
 }
 
 const KNOWN = new Set([
-  'handlers', 'store', 'lockStore', 'instanceId', 'maxConcurrentRuns', 'pollIntervalMs', 'leaseMs', 'retry',
-  'defaultTimeoutMs', 'metricsIntervalMs', 'retentionMs', 'misfire', 'misfireGraceMs', 'overlap', 'clock', 'random',
+  'handlers', 'db', 'store', 'lockStore', 'instanceId', 'maxConcurrentRuns', 'pollIntervalMs', 'leaseMs', 'retry',
+  'defaultTimeoutMs', 'metricsIntervalMs', 'retentionMs', 'misfire', 'misfireGraceMs', 'overlap', 'calendars', 'clock', 'random',
 ]);
 
 /** Validates options and fills in defaults; throws one ConfigurationError listing every problem. */
@@ -100,16 +114,24 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
     problems.push('instanceId must be 1-200 letters, digits, ".", ":", "@", "_" or "-"');
   }
   const misfire = oneOf(options.misfire, ['skip', 'once', 'all'] as const, 'once', 'misfire', problems);
-  const overlap = oneOf(options.overlap, ['queue', 'allow', 'skip'] as const, 'queue', 'overlap', problems);
+  const overlap = oneOf(options.overlap, ['queue', 'allow', 'skip', 'cancel-previous'] as const, 'queue', 'overlap', problems);
   if (typeof options.retry !== 'function') {
     for (const issue of retryOptionIssues(options.retry, 'retry')) problems.push(`${issue.path}: ${issue.message}`);
   }
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') problems.push('clock must implement { now, setTimeout, clearTimeout }');
   if (options.random !== undefined && typeof options.random !== 'function') problems.push('random must be a function returning a number in [0, 1)');
   if (options.store !== undefined && typeof options.store?.claimRuns !== 'function') problems.push('store must implement the Store interface');
+  if (options.db !== undefined && options.store !== undefined) problems.push('give either db (MongoDB) or store, not both');
+  if (options.db !== undefined && typeof (options.db as { collection?: unknown } | null)?.collection !== 'function') problems.push('db must be a MongoDB Db (client.db(name))');
   if (options.lockStore !== undefined && typeof options.lockStore?.acquire !== 'function') problems.push('lockStore must implement the LockStore interface');
-  if (problems.length > 0) throw new ConfigurationError(`Invalid scheduler options: ${problems.join('; ')}`);
 
+  let calendars = new Map<string, Calendar>();
+  try {
+    calendars = buildCalendars(options.calendars);
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+  if (problems.length > 0) throw new ConfigurationError(`Invalid scheduler options: ${problems.join('; ')}`);
   const random = options.random ?? systemRandom;
   return {
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}-${randomId(random, 6)}`,
@@ -126,6 +148,7 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
     clock: options.clock ?? systemClock,
     random,
     lookaheadMs: Math.max(2 * pollIntervalMs, 5_000),
+    calendars,
   };
 }
 

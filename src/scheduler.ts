@@ -12,8 +12,10 @@ import { resolveOptions, type SchedulerOptions } from './options.js';
 import { randomId } from './random.js';
 import { HandlerRegistry, type SchemaMap } from './registry.js';
 import { RunService, type RunsApi } from './runs.js';
+import { publishEvent, type PublishOptions, type PublishResult } from './publish.js';
 import { parseSchedule, previewSchedule } from './schedules/index.js';
 import { memoryStore } from './stores/memory/index.js';
+import { mongoStore } from './stores/mongo/index.js';
 import type { AuditQuery, Store } from './stores/types.js';
 import type { ActorOptionsLike } from './trigger-input.js';
 import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from './triggers.js';
@@ -43,6 +45,8 @@ export interface ScopedScheduler<S extends SchemaMap> {
   readonly owner: string;
   readonly triggers: TriggersApi<S, ScopedCreateTriggerInput<S>>;
   readonly runs: RunsApi;
+  /** Fires this owner's event triggers listening for `name` (see `Scheduler.publish`). */
+  publish(name: string, data?: unknown, options?: PublishOptions): Promise<PublishResult>;
 }
 
 /**
@@ -61,6 +65,13 @@ export interface Scheduler<S extends SchemaMap = SchemaMap> {
   readonly runs: RunsApi;
   readonly audit: { list(query?: AuditListQuery): Promise<Page<AuditEntry>> };
   forOwner(owner: string): ScopedScheduler<S>;
+  /**
+   * Publishes an event (R2): every active event trigger listening for `name` whose filter matches
+   * `data` gets a run, stored before this resolves (durable), one per (trigger, event id). Works
+   * from any instance; `options.id` makes a retried publish idempotent.
+   * @example await scheduler.publish('user.signup', { userId: 'u1', plan: 'pro' });
+   */
+  publish(name: string, data?: unknown, options?: PublishOptions): Promise<PublishResult>;
   on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
   once<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
   off<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): void;
@@ -85,7 +96,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   const resolved = resolveOptions(options as unknown as SchedulerOptions<SchemaMap>);
   if (!options.handlers) throw new ConfigurationError('Invalid scheduler options: handlers is required');
   const registry = new HandlerRegistry(options.handlers as never);
-  const store: Store = options.store ?? memoryStore();
+  const store: Store = options.store ?? (options.db ? mongoStore(options.db) : memoryStore());
   const locks: LockStore = options.lockStore ?? store.createLockStore?.() ?? memoryLockStore();
   const events = new EventBus();
   const metrics = new Metrics();
@@ -240,6 +251,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
       owner,
       triggers: new TriggerService<S>(engine, owner) as unknown as TriggersApi<S, ScopedCreateTriggerInput<S>>,
       runs: new RunService(engine, (id) => executor.cancelLocal(id), owner),
+      publish: (name, data, publishOptions = {}) => publishEvent(engine, name, data, publishOptions, owner),
     };
   };
 
@@ -262,6 +274,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
       },
     },
     forOwner,
+    publish: (name, data, publishOptions = {}) => publishEvent(engine, name, data, publishOptions),
     on: (event, listener) => events.on(event, listener),
     once: (event, listener) => events.once(event, listener),
     off: (event, listener) => events.off(event, listener),

@@ -3,7 +3,7 @@ import type { HandlerRegistry, PayloadOf, SchemaMap } from './registry.js';
 import { MAX_TIMEOUT_MS } from './registry.js';
 import { retryOptionIssues } from './retry.js';
 import { parseSchedule } from './schedules/index.js';
-import type { MisfirePolicy, OverlapPolicy, RetryOptions, Schedule, ScheduleInput } from './types.js';
+import type { MisfirePolicy, OverlapPolicy, RetryOptions, Schedule, ScheduleInput, TriggerTiming } from './types.js';
 
 /** Settings every trigger has, whatever its task type. */
 export interface TriggerSettings {
@@ -22,10 +22,31 @@ export interface TriggerSettings {
   misfireGraceMs?: number;
   /** What a due run does while the previous one still runs. Default: the scheduler's `overlap` (`queue`). */
   overlap?: OverlapPolicy;
+  /** Start and end dates, a run cap, jitter and exclusion calendars (B3, B4). */
+  timing?: TimingInput;
+  /** Pause the trigger automatically after this many consecutive failed runs (1..1000). Off by default. */
+  pauseAfterFailures?: number;
   /** Create paused. Default false. */
   paused?: boolean;
   /** Free-form JSON for the host, at most 16 KB. */
   metadata?: Record<string, unknown>;
+}
+
+/**
+ * Refinements of a trigger's schedule.
+ * @example { startAt: '2026-12-01T00:00:00Z', endAt: '2027-01-01T00:00:00Z', maxRuns: 20, jitterMs: 30_000, calendars: ['fr-holidays'] }
+ */
+export interface TimingInput {
+  /** No slot before this instant (Date or ISO-8601 with an offset). */
+  startAt?: Date | string;
+  /** No slot after this instant; the trigger then completes. */
+  endAt?: Date | string;
+  /** Complete after this many scheduled runs (1..1,000,000,000). */
+  maxRuns?: number;
+  /** Delay each scheduled run by a random 0..jitterMs ms, at most 86,400,000; the slot (and its run id) is unchanged. */
+  jitterMs?: number;
+  /** Exclusion calendars (scheduler option `calendars`) whose days and windows are skipped. */
+  calendars?: string[];
 }
 
 /**
@@ -62,12 +83,15 @@ export interface ValidTriggerFields {
   overlap?: OverlapPolicy;
   paused?: boolean;
   metadata?: Record<string, unknown>;
+  timing?: TriggerTiming;
+  pauseAfterFailures?: number;
 }
 
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 /** 1-200 printable characters, no whitespace. */
 export const OWNER_PATTERN = /^[\p{L}\p{N}\p{P}\p{S}]{1,200}$/u;
-const SETTINGS_KEYS = ['name', 'schedule', 'priority', 'timeoutMs', 'retry', 'misfire', 'misfireGraceMs', 'overlap', 'paused', 'metadata'];
+const SETTINGS_KEYS = ['name', 'schedule', 'priority', 'timeoutMs', 'retry', 'misfire', 'misfireGraceMs', 'overlap', 'paused', 'metadata', 'timing', 'pauseAfterFailures'];
+const TIMING_KEYS = ['startAt', 'endAt', 'maxRuns', 'jitterMs', 'calendars'];
 const CREATE_KEYS = new Set([...SETTINGS_KEYS, 'owner', 'taskType', 'payload']);
 const UPDATE_KEYS = new Set([...SETTINGS_KEYS.filter((k) => k !== 'paused'), 'taskType', 'payload']);
 const MAX_METADATA_BYTES = 16_384;
@@ -80,6 +104,7 @@ const MAX_METADATA_BYTES = 16_384;
 export async function validateTriggerFields(
   input: unknown,
   registry: HandlerRegistry,
+  calendarNames: ReadonlySet<string>,
   now: Date,
   mode: { partial: false } | { partial: true; currentTaskType: string },
 ): Promise<Partial<ValidTriggerFields> & { owner?: string }> {
@@ -142,7 +167,12 @@ export async function validateTriggerFields(
   issues.push(...retryIssues);
   if (has('retry') && retryIssues.length === 0) out.retry = { ...(o.retry as RetryOptions) };
   choice(o, 'misfire', ['skip', 'once', 'all'], issues, out);
-  choice(o, 'overlap', ['queue', 'allow', 'skip'], issues, out);
+  choice(o, 'overlap', ['queue', 'allow', 'skip', 'cancel-previous'], issues, out);
+  integer(o, 'pauseAfterFailures', 1, 1_000, issues, out);
+  if (has('timing')) {
+    const timing = checkTiming(o.timing, calendarNames, issues);
+    if (timing) out.timing = timing;
+  }
   if (!mode.partial && has('paused')) {
     if (typeof o.paused === 'boolean') out.paused = o.paused;
     else issues.push({ path: 'paused', message: 'must be true or false' });
@@ -156,11 +186,11 @@ export async function validateTriggerFields(
   return out;
 }
 
-function integer(o: Record<string, unknown>, key: keyof ValidTriggerFields, min: number, max: number, issues: ValidationIssue[], out: Record<string, unknown>, note = ''): void {
+function integer(o: Record<string, unknown>, key: string, min: number, max: number, issues: ValidationIssue[], out: Record<string, unknown>, note = '', prefix = ''): void {
   const v = o[key];
   if (v === undefined) return;
   if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) out[key] = v;
-  else issues.push({ path: key, message: `must be an integer from ${min} to ${max}${note}, got ${JSON.stringify(v)}` });
+  else issues.push({ path: `${prefix}${key}`, message: `must be an integer from ${min} to ${max}${note}, got ${JSON.stringify(v)}` });
 }
 
 function choice(o: Record<string, unknown>, key: keyof ValidTriggerFields, valid: string[], issues: ValidationIssue[], out: Record<string, unknown>): void {
@@ -200,4 +230,38 @@ export function resolveActor(options: ActorOptionsLike, scopeOwner?: string): st
     throw ValidationError.from([{ path: 'actor', message: 'must be a string of 1-200 characters' }], 'Invalid actor');
   }
   return options.actor ?? scopeOwner ?? 'system';
+}
+
+function checkTiming(value: unknown, calendarNames: ReadonlySet<string>, issues: ValidationIssue[]): TriggerTiming | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    issues.push({ path: 'timing', message: 'must be an object like { startAt, endAt, maxRuns, jitterMs, calendars }' });
+    return null;
+  }
+  const t = value as Record<string, unknown>;
+  const before = issues.length;
+  const timing: TriggerTiming = {};
+  for (const key of Object.keys(t)) {
+    if (!TIMING_KEYS.includes(key)) issues.push({ path: `timing.${key}`, message: `is not a known field; valid: ${TIMING_KEYS.join(', ')}` });
+  }
+  for (const key of ['startAt', 'endAt'] as const) {
+    const v = t[key];
+    if (v === undefined) continue;
+    const ms = v instanceof Date ? v.getTime() : typeof v === 'string' && /(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? Date.parse(v) : Number.NaN;
+    if (Number.isNaN(ms)) issues.push({ path: `timing.${key}`, message: `must be a Date or an ISO-8601 string with an offset, got ${JSON.stringify(v)}` });
+    else timing[key] = new Date(ms).toISOString();
+  }
+  if (timing.startAt && timing.endAt && timing.startAt >= timing.endAt) issues.push({ path: 'timing.endAt', message: 'must be after timing.startAt' });
+  integer(t, 'maxRuns', 1, 1_000_000_000, issues, timing as Record<string, unknown>, '', 'timing.');
+  integer(t, 'jitterMs', 0, 86_400_000, issues, timing as Record<string, unknown>, '', 'timing.');
+  if (t.calendars !== undefined) {
+    if (!Array.isArray(t.calendars) || t.calendars.length > 20 || !t.calendars.every((c) => typeof c === 'string')) {
+      issues.push({ path: 'timing.calendars', message: 'must be an array of at most 20 calendar names' });
+    } else {
+      const unknown = t.calendars.filter((c: string) => !calendarNames.has(c));
+      if (unknown.length > 0) {
+        issues.push({ path: 'timing.calendars', message: `unknown calendar ${unknown.map((c) => JSON.stringify(c)).join(', ')}; defined: ${[...calendarNames].join(', ') || '(none; see the scheduler option calendars)'}` });
+      } else timing.calendars = [...new Set(t.calendars as string[])];
+    }
+  }
+  return issues.length > before ? null : timing;
 }

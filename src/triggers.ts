@@ -1,8 +1,8 @@
-import { buildRun, recordAudit, type Engine } from './engine.js';
+import { buildRun, recordAudit, slotRunId, type Engine } from './engine.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { checkPage } from './paging.js';
 import type { SchemaMap } from './registry.js';
-import { nextFireTime, previewSchedule } from './schedules/index.js';
+import { firstSlot, nextSlot, slotsBetween } from './slots.js';
 import {
   checkId,
   resolveActor,
@@ -34,6 +34,8 @@ export interface RunNowOptions<P = unknown> extends ActorOptions {
   payload?: P;
   /** Priority of this run. Default: the trigger's. */
   priority?: number;
+  /** Run even while another run of the trigger is running, whatever its overlap policy. Default false. */
+  ignoreOverlap?: boolean;
 }
 
 /** Trigger management (R1, R3). In a scoped view every call is limited to one owner. */
@@ -52,9 +54,31 @@ export interface TriggersApi<S extends SchemaMap, CreateInput = CreateTriggerInp
   resume(id: string, options?: ActorOptions): Promise<TriggerRecord>;
   /** Runs the trigger now, whatever its schedule or status (R3). */
   runNow(id: string, options?: RunNowOptions<AnyPayload<S>>): Promise<RunRecord>;
-  /** The trigger's next `count` fire times (default 10). */
+  /** The trigger's next `count` fire times (default 10), with its bounds and calendars applied. */
   preview(id: string, count?: number): Promise<Date[]>;
+  /**
+   * Creates the runs of every slot in a past range `[from, to)` (B7) that has no run yet, marked
+   * `source: 'backfill'`. Slots that already ran keep their run (a slot has one run id), so a
+   * backfill can be repeated safely. At most 10,000 slots per call.
+   */
+  backfill(id: string, range: BackfillRange): Promise<BackfillResult>;
 }
+
+export interface BackfillRange extends ActorOptions {
+  from: Date;
+  to: Date;
+}
+
+export interface BackfillResult {
+  /** Slots in the range (after bounds and calendars). */
+  slots: number;
+  /** The runs created. */
+  created: RunRecord[];
+  /** Slots that already had a run. */
+  alreadyRun: number;
+}
+
+const MAX_BACKFILL_SLOTS = 10_000;
 
 /** Create input of a scoped view: `owner` is the view's and may be omitted. */
 export type ScopedCreateTriggerInput<S extends SchemaMap> = {
@@ -82,7 +106,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
       candidate = { ...input, owner: this.scopeOwner };
     }
     const now = engine.now();
-    const fields = await validateTriggerFields(candidate, engine.registry, now, { partial: false });
+    const fields = await validateTriggerFields(candidate, engine.registry, calendarNames(engine), now, { partial: false });
     const valid = fields as ValidTriggerFields & { owner: string };
     const handler = engine.registry.get(valid.taskType);
     const trigger: TriggerRecord = {
@@ -101,12 +125,14 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
       misfireGraceMs: valid.misfireGraceMs ?? engine.options.misfireGraceMs,
       overlap: valid.overlap ?? engine.options.overlap,
       runCount: 0,
+      ...(valid.timing ? { timing: valid.timing } : {}),
+      ...(valid.pauseAfterFailures ? { autoPause: { afterFailures: valid.pauseAfterFailures, consecutiveFailures: 0 } } : {}),
       ...(valid.metadata ? { metadata: valid.metadata } : {}),
       createdAt: now,
       updatedAt: now,
       version: 1,
     };
-    trigger.nextFireAt = firstFireAt(trigger, now);
+    trigger.nextFireAt = firstSlot(trigger, now, engine.options.calendars);
     if (trigger.nextFireAt === null && isTimed(trigger)) trigger.status = 'completed';
     await engine.store.insertTrigger(trigger);
     await recordAudit(engine, { actor, action: 'trigger.create', owner: trigger.owner, triggerId: trigger.id, details: { name: trigger.name } });
@@ -139,14 +165,14 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     const actor = this.actor(options);
     let changed: string[] = [];
     const { previous, next } = await this.modify(id, async (current, now) => {
-      const fields = await validateTriggerFields(patch, this.engine.registry, now, { partial: true, currentTaskType: current.taskType });
+      const fields = await validateTriggerFields(patch, this.engine.registry, calendarNames(this.engine), now, { partial: true, currentTaskType: current.taskType });
       changed = Object.keys(fields);
-      const next: TriggerRecord = { ...current, ...fields } as TriggerRecord;
-      if (fields.schedule && next.status !== 'paused') {
-        next.nextFireAt = firstFireAt(next, now);
-        next.status = next.nextFireAt === null && isTimed(next) ? 'completed' : 'active';
-      } else if (fields.schedule) {
-        next.nextFireAt = firstFireAt(next, now);
+      const { pauseAfterFailures, ...rest } = fields;
+      const next: TriggerRecord = { ...current, ...rest } as TriggerRecord;
+      if (pauseAfterFailures !== undefined) next.autoPause = { afterFailures: pauseAfterFailures, consecutiveFailures: current.autoPause?.consecutiveFailures ?? 0 };
+      if (fields.schedule || fields.timing) {
+        next.nextFireAt = firstSlot(next, now, this.engine.options.calendars);
+        if (next.status !== 'paused') next.status = next.nextFireAt === null && isTimed(next) ? 'completed' : 'active';
       }
       return next;
     });
@@ -219,6 +245,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
       scheduledFor: now,
       ...(options.payload !== undefined ? { payload: structuredClone(options.payload) } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(options.ignoreOverlap === true ? { overlap: 'allow' as const } : {}),
     });
     const [inserted] = await engine.store.insertRuns([run]);
     if (!inserted) throw new ConflictError(`Run ${run.id} already exists`);
@@ -231,12 +258,51 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
 
   async preview(id: string, count = 10): Promise<Date[]> {
     const trigger = await this.get(id);
-    if (trigger.nextFireAt === null) return [];
-    const first = trigger.nextFireAt;
-    return [first, ...previewSchedule(trigger.schedule, count - 1 > 0 ? count - 1 : 1, first)].slice(0, count);
+    if (!Number.isInteger(count) || count < 1 || count > 1_000) {
+      throw ValidationError.from([{ path: 'count', message: `must be a whole number from 1 to 1000, got ${count}` }], 'Invalid preview');
+    }
+    const times: Date[] = [];
+    let next = trigger.nextFireAt;
+    let runs = trigger.runCount;
+    while (next !== null && times.length < count) {
+      times.push(next);
+      next = nextSlot(trigger, next, this.engine.options.calendars, ++runs);
+    }
+    return times;
   }
 
-  /** Validated before anything is written, so a bad actor leaves no partial change. */
+  async backfill(id: string, range: BackfillRange): Promise<BackfillResult> {
+    const { engine } = this;
+    checkId(id, 'trigger');
+    const actor = this.actor(range ?? {});
+    const now = engine.now();
+    const from = range?.from instanceof Date ? range.from : new Date(Number.NaN);
+    const to = range?.to instanceof Date ? range.to : new Date(Number.NaN);
+    const issues = [];
+    if (Number.isNaN(from.getTime())) issues.push({ path: 'from', message: 'must be a valid Date' });
+    if (Number.isNaN(to.getTime())) issues.push({ path: 'to', message: 'must be a valid Date' });
+    else if (to.getTime() > now.getTime()) issues.push({ path: 'to', message: 'must not be in the future: backfill replays past slots' });
+    if (issues.length === 0 && from.getTime() >= to.getTime()) issues.push({ path: 'to', message: 'must be after from' });
+    if (issues.length > 0) throw ValidationError.from(issues, 'Invalid backfill range');
+    await engine.ready();
+    const trigger = await this.load(id);
+    if (!isTimed(trigger)) throw ValidationError.from([{ path: 'id', message: `a ${trigger.schedule.kind} trigger has no slots to backfill` }], 'Invalid backfill');
+    const slots = slotsBetween(trigger, from, to, MAX_BACKFILL_SLOTS, engine.options.calendars);
+    if (slots.length > MAX_BACKFILL_SLOTS) {
+      throw ValidationError.from([{ path: 'from', message: `the range holds more than ${MAX_BACKFILL_SLOTS} slots; backfill it in smaller ranges` }], 'Invalid backfill range');
+    }
+    const runs = slots.map((slot) => buildRun(engine, trigger, { id: slotRunId(trigger.id, slot), source: 'backfill', scheduledFor: slot, availableAt: now }));
+    const inserted = runs.length > 0 ? await engine.store.insertRuns(runs) : [];
+    const created = runs.filter((_, i) => inserted[i]);
+    await recordAudit(engine, { actor, action: 'trigger.backfill', owner: trigger.owner, triggerId: id, details: { from: from.toISOString(), to: to.toISOString(), slots: slots.length, created: created.length } });
+    for (const run of created) {
+      engine.metrics.increment('runsScheduled');
+      engine.events.emit('run:scheduled', { run });
+    }
+    if (created.length > 0) engine.wake();
+    return { slots: slots.length, created, alreadyRun: slots.length - created.length };
+  }
+
   private actor(options: ActorOptions): string {
     return resolveActor(options, this.scopeOwner);
   }
@@ -274,8 +340,6 @@ function isTimed(trigger: TriggerRecord): boolean {
   return trigger.schedule.kind === 'cron' || trigger.schedule.kind === 'interval' || trigger.schedule.kind === 'once';
 }
 
-/** First slot of a new or rescheduled trigger: a `once` keeps its instant even if past (the misfire policy decides). */
-function firstFireAt(trigger: TriggerRecord, now: Date): Date | null {
-  if (trigger.schedule.kind === 'once') return new Date(trigger.schedule.at);
-  return nextFireTime(trigger.schedule, now);
+function calendarNames(engine: Engine): ReadonlySet<string> {
+  return new Set(engine.options.calendars.keys());
 }

@@ -12,7 +12,7 @@ export type Schedule =
   | { kind: 'interval'; everyMs: number; anchor: string }
   | { kind: 'once'; at: string }
   | { kind: 'manual' }
-  | { kind: 'event'; event: string; filter?: EventFilter };
+  | { kind: 'event'; event: string; filter?: EventFilter; debounceMs?: number };
 
 /**
  * Equality filter on published event data: every key (a dotted path into the data) must equal
@@ -44,9 +44,12 @@ export type ScheduleInput =
       manual: true;
     }
   | {
-      /** Fires when the host publishes this event name. */
+      /** Fires when the host publishes this event name (`scheduler.publish`). */
       event: string;
+      /** Only events whose data matches. */
       filter?: EventFilter;
+      /** Collapse the events of each window of this many ms into one run at the window's end (first event's data). */
+      debounceMs?: number;
     };
 
 /** `active`: firing; `paused`: no new slots; `completed`: its schedule has no more slots. */
@@ -61,9 +64,11 @@ export type MisfirePolicy = 'skip' | 'once' | 'all';
 
 /**
  * What to do when a run is due while a previous run of the same trigger still runs.
- * `queue`: wait for it (default); `allow`: run in parallel; `skip`: record a skipped run.
+ * `queue`: wait for it (default; while one run waits, further fresh slots are skipped);
+ * `allow`: run in parallel; `skip`: record a skipped run; `cancel-previous`: abort the running
+ * one's signal, then start.
  */
-export type OverlapPolicy = 'queue' | 'allow' | 'skip';
+export type OverlapPolicy = 'queue' | 'allow' | 'skip' | 'cancel-previous';
 
 /** Per-trigger or per-handler retry settings. */
 export interface RetryOptions {
@@ -103,6 +108,10 @@ export interface TriggerRecord {
   overlap: OverlapPolicy;
   /** Number of runs created from this trigger's schedule. */
   runCount: number;
+  /** Start and end bounds, run cap, jitter and exclusion calendars (B3, B4). */
+  timing?: TriggerTiming;
+  /** Automatic pause after this many consecutive failed runs, and the current streak. */
+  autoPause?: { afterFailures: number; consecutiveFailures: number };
   pausedReason?: string;
   /** Free-form data for the host (labels, UI state); never interpreted. */
   metadata?: Record<string, unknown>;
@@ -110,6 +119,20 @@ export interface TriggerRecord {
   updatedAt: Date;
   /** Incremented on every write; updates are compare-and-set on it. */
   version: number;
+}
+
+/** Refinements of a trigger's schedule, stored as plain JSON (instants as ISO strings). */
+export interface TriggerTiming {
+  /** No slot before this instant. */
+  startAt?: string;
+  /** No slot after this instant; the trigger then completes. */
+  endAt?: string;
+  /** Complete after this many scheduled runs. */
+  maxRuns?: number;
+  /** Delay each scheduled run by a random 0..jitterMs ms (the slot itself is unchanged). */
+  jitterMs?: number;
+  /** Names of exclusion calendars (scheduler option `calendars`) whose days and windows are skipped. */
+  calendars?: string[];
 }
 
 /** `skipped`: recorded but not executed (overlap policy `skip`). */
@@ -169,6 +192,8 @@ export interface RunRecord {
   /** The trigger's retry override, copied when the run was created. */
   retry?: RetryOptions;
   overlap: OverlapPolicy;
+  /** Copied from the trigger's auto-pause setting, so outcomes know whether to count failures. */
+  pauseAfterFailures?: number;
   lease: RunLease | null;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -197,6 +222,7 @@ export type AuditAction =
   | 'trigger.pause'
   | 'trigger.resume'
   | 'trigger.run'
+  | 'trigger.backfill'
   | 'run.cancel';
 
 export interface AuditEntry {

@@ -13,7 +13,7 @@ const ALLOWED_KEYS: Record<Kind, readonly string[]> = {
   every: ['every', 'anchor'],
   at: ['at'],
   manual: ['manual'],
-  event: ['event', 'filter'],
+  event: ['event', 'filter', 'debounceMs'],
 };
 const SUBJECT = 'Invalid schedule';
 /** Date, time and an explicit zone: `Z` or `+hh:mm` / `+hhmm` / `+hh`. */
@@ -66,7 +66,7 @@ function parse(input: unknown, now: Date, issues: ValidationIssue[]): Schedule |
       if (record.manual !== true) issues.push({ path: 'schedule.manual', message: `must be true, got ${JSON.stringify(record.manual)}` });
       return { kind: 'manual' };
     case 'event':
-      return parseEvent(record.event, record.filter, issues);
+      return parseEvent(record.event, record.filter, record.debounceMs, issues);
   }
 }
 
@@ -118,14 +118,23 @@ function parseInterval(every: unknown, anchor: unknown, now: Date, issues: Valid
   return { kind: 'interval', everyMs, anchor: anchorIso };
 }
 
-function parseEvent(event: unknown, filter: unknown, issues: ValidationIssue[]): Schedule | null {
+function parseEvent(event: unknown, filter: unknown, debounceMs: unknown, issues: ValidationIssue[]): Schedule | null {
   const nameIssues = checkEventName(event, 'schedule.event');
   issues.push(...nameIssues);
-  if (filter === undefined) return nameIssues.length > 0 ? null : { kind: 'event', event: event as string };
-  const checked = checkEventFilter(filter, 'schedule.filter');
+  const checked = filter === undefined ? { issues: [] } : checkEventFilter(filter, 'schedule.filter');
   issues.push(...checked.issues);
-  if (nameIssues.length > 0 || checked.filter === undefined) return null;
-  return { kind: 'event', event: event as string, filter: checked.filter };
+  let debounce: number | undefined;
+  if (debounceMs !== undefined) {
+    if (typeof debounceMs === 'number' && Number.isInteger(debounceMs) && debounceMs >= 1 && debounceMs <= 86_400_000) debounce = debounceMs;
+    else issues.push({ path: 'schedule.debounceMs', message: `must be an integer of ms from 1 to 86400000, got ${JSON.stringify(debounceMs)}` });
+  }
+  if (nameIssues.length > 0 || checked.issues.length > 0 || (debounceMs !== undefined && debounce === undefined)) return null;
+  return {
+    kind: 'event',
+    event: event as string,
+    ...('filter' in checked && checked.filter !== undefined ? { filter: checked.filter } : {}),
+    ...(debounce !== undefined ? { debounceMs: debounce } : {}),
+  };
 }
 
 /** A Date, or an ISO-8601 string with an explicit offset or Z, as `toISOString()`. */

@@ -98,6 +98,7 @@ export type RunFinish = {
   attemptRecord?: AttemptRecord;
 } & (
   | {
+      /** Clears any `error` left by an earlier attempt. */
       status: 'completed';
       finishedAt: Date;
       durationMs: number;
@@ -176,6 +177,11 @@ export interface Store {
   deleteTrigger(id: string, expectedVersion?: number): Promise<boolean>;
   /** Active triggers with `nextFireAt <= until`, earliest first, at most `limit`. */
   findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]>;
+  /**
+   * Active triggers with an event schedule for `event` (`schedule.kind === 'event'` and
+   * `schedule.event === event`), ordered by `createdAt` then `id`, paged.
+   */
+  findEventTriggers(event: string, limit: number, offset: number): Promise<TriggerRecord[]>;
   /** Fire slots; see {@link SlotFire}. Results are in input order. */
   fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]>;
 

@@ -27,6 +27,10 @@ const CONFLICT = { name: 'ConflictError', code: 'CONFLICT' };
 
 const ids = (records: readonly { id: string }[]): string[] => records.map((r) => r.id);
 
+/** An active trigger fired by the event `event` (no next slot). */
+const eventTrigger = (event: string, overrides: Partial<TriggerRecord> = {}): TriggerRecord =>
+  makeTrigger({ schedule: { kind: 'event', event }, nextFireAt: null, ...overrides });
+
 function tokenOf(run: RunRecord | undefined): string {
   if (!run?.lease) throw new Error(`expected a leased run, got ${JSON.stringify(run)}`);
   return run.lease.token;
@@ -106,6 +110,51 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
         got.name = 'mutated-output';
         (got.metadata as { tags: string[] }).tags.push('b');
         expect(await store.getTrigger(trigger.id)).toEqual(expected);
+      });
+
+      it('round-trips timing, auto-pause, an event schedule with filter and debounce, and every overlap policy', async () => {
+        const trigger = eventTrigger('user.signup', {
+          schedule: {
+            kind: 'event',
+            event: 'user.signup',
+            filter: { 'user.plan': ['pro', 'team', null], country: 'FR', beta: true, referrer: null, seats: 3 },
+            debounceMs: 5_000,
+          },
+          timing: {
+            startAt: at(1_000).toISOString(),
+            endAt: at(DAY).toISOString(),
+            maxRuns: 10,
+            jitterMs: 250,
+            calendars: ['holidays', 'weekends'],
+          },
+          autoPause: { afterFailures: 3, consecutiveFailures: 1 },
+          overlap: 'cancel-previous',
+        });
+        const expected = structuredClone(trigger);
+        await store.insertTrigger(trigger);
+        (trigger.timing?.calendars as string[]).push('mutated-input');
+        const got = (await store.getTrigger(trigger.id)) as TriggerRecord;
+        expect(got).toEqual(expected);
+        (got.autoPause as { consecutiveFailures: number }).consecutiveFailures = 99;
+        expect(await store.getTrigger(trigger.id)).toEqual(expected);
+        expect((await store.listTriggers({ limit: 50, offset: 0 })).items).toEqual([expected]);
+        expect(await store.findEventTriggers('user.signup', 10, 0)).toEqual([expected]);
+
+        const next = { ...expected, autoPause: { afterFailures: 3, consecutiveFailures: 2 }, version: 2 };
+        delete next.timing;
+        expect(await store.updateTrigger({ id: trigger.id, expectedVersion: 1, next })).toBe(true);
+        const updated = (await store.getTrigger(trigger.id)) as TriggerRecord;
+        expect(updated).toEqual(next);
+        expect('timing' in updated).toBe(false);
+        const bare = makeTrigger();
+        await store.insertTrigger(bare);
+        const gotBare = (await store.getTrigger(bare.id)) as TriggerRecord;
+        expect('timing' in gotBare || 'autoPause' in gotBare).toBe(false);
+        for (const overlap of ['queue', 'allow', 'skip'] as const) {
+          const other = makeTrigger({ overlap });
+          await store.insertTrigger(other);
+          expect(await store.getTrigger(other.id)).toEqual(other);
+        }
       });
 
       it('scopes getTrigger by owner and answers null for a missing id', async () => {
@@ -231,6 +280,84 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
       });
     });
 
+    describe('findEventTriggers', () => {
+      it('returns only the active triggers of that event, by createdAt then id, paged', async () => {
+        const first = eventTrigger('user.signup', { id: 'trg-evt-1', createdAt: at(1_000), owner: 'owner-b' });
+        const tieA = eventTrigger('user.signup', { id: 'trg-evt-2a', createdAt: at(2_000) });
+        const tieB = eventTrigger('user.signup', {
+          id: 'trg-evt-2b',
+          createdAt: at(2_000),
+          schedule: { kind: 'event', event: 'user.signup', filter: { plan: 'pro' }, debounceMs: 1_000 },
+        });
+        const last = eventTrigger('user.signup', { id: 'trg-evt-3', createdAt: at(3_000), owner: 'owner-c' });
+        const others = [
+          eventTrigger('user.signup', { id: 'trg-evt-paused', createdAt: at(0), status: 'paused' }),
+          eventTrigger('user.signup', { id: 'trg-evt-completed', createdAt: at(0), status: 'completed' }),
+          eventTrigger('user.signup.v2', { id: 'trg-evt-longer', createdAt: at(0) }),
+          eventTrigger('user', { id: 'trg-evt-shorter', createdAt: at(0) }),
+          eventTrigger('User.Signup', { id: 'trg-evt-case', createdAt: at(0) }),
+          makeTrigger({ id: 'trg-evt-interval', createdAt: at(0) }),
+          makeTrigger({ id: 'trg-evt-manual', createdAt: at(0), schedule: { kind: 'manual' }, nextFireAt: null }),
+        ];
+        await insertTriggers(last, others[0] as TriggerRecord, tieB, ...others.slice(1), first, tieA);
+        const find = (limit: number, offset: number) => store.findEventTriggers('user.signup', limit, offset);
+        expect(await find(10, 0)).toEqual([first, tieA, tieB, last]);
+        expect(ids(await find(2, 0))).toEqual([first.id, tieA.id]);
+        expect(ids(await find(2, 1))).toEqual([tieA.id, tieB.id]);
+        expect(ids(await find(2, 2))).toEqual([tieB.id, last.id]);
+        expect(ids(await find(10, 3))).toEqual([last.id]);
+        expect(await find(10, 4)).toEqual([]);
+        expect(ids(await store.findEventTriggers('user.signup.v2', 10, 0))).toEqual(['trg-evt-longer']);
+        expect(ids(await store.findEventTriggers('User.Signup', 10, 0))).toEqual(['trg-evt-case']);
+        expect(await store.findEventTriggers('order.paid', 10, 0)).toEqual([]);
+        const got = (await find(1, 0))[0] as TriggerRecord;
+        got.name = 'mutated-output';
+        expect(await find(1, 0)).toEqual([first]);
+      });
+
+      it('follows renamed events, pauses, resumes, schedule changes, fires and deletes', async () => {
+        const a = eventTrigger('order.paid', { createdAt: at(1_000) });
+        const b = eventTrigger('order.paid', { createdAt: at(2_000) });
+        const c = eventTrigger('order.paid', { createdAt: at(3_000) });
+        const d = eventTrigger('order.paid', { createdAt: at(4_000) });
+        const e = makeTrigger({ createdAt: at(5_000) });
+        await insertTriggers(a, b, c, d, e);
+        const paid = async () => ids(await store.findEventTriggers('order.paid', 10, 0));
+        expect(await paid()).toEqual([a.id, b.id, c.id, d.id]);
+
+        const renamed = bump(a, { schedule: { kind: 'event', event: 'order.refunded' } });
+        expect(await store.updateTrigger(renamed)).toBe(true);
+        expect(await paid()).toEqual([b.id, c.id, d.id]);
+        expect(await store.findEventTriggers('order.refunded', 10, 0)).toEqual([renamed.next]);
+
+        const paused = bump(b, { status: 'paused', pausedReason: 'holiday' });
+        expect(await store.updateTrigger(paused)).toBe(true);
+        expect(await paid()).toEqual([c.id, d.id]);
+        const resumed = bump(paused.next, { status: 'active' });
+        delete resumed.next.pausedReason;
+        expect(await store.updateTrigger(resumed)).toBe(true);
+        expect(await paid()).toEqual([b.id, c.id, d.id]);
+
+        expect(await store.updateTrigger(bump(c, { schedule: { kind: 'manual' } }))).toBe(true);
+        expect(await paid()).toEqual([b.id, d.id]);
+        expect(await store.updateTrigger(bump(e, { schedule: { kind: 'event', event: 'order.paid' }, nextFireAt: null }))).toBe(true);
+        expect(await paid()).toEqual([b.id, d.id, e.id]);
+
+        const ending = slot(d, slotRun(d, { source: 'event' }));
+        ending.next = { ...ending.next, status: 'completed', nextFireAt: null };
+        expect(await store.fireSlots([ending])).toEqual(['fired']);
+        expect(await paid()).toEqual([b.id, e.id]);
+        const firing = slot(resumed.next, slotRun(resumed.next, { source: 'event' }));
+        expect(await store.fireSlots([firing])).toEqual(['fired']);
+        expect(await store.findEventTriggers('order.paid', 1, 0)).toEqual([firing.next]);
+
+        expect(await store.deleteTrigger(b.id)).toBe(true);
+        expect(await paid()).toEqual([e.id]);
+        expect(await store.deleteTrigger(a.id)).toBe(true);
+        expect(await store.findEventTriggers('order.refunded', 10, 0)).toEqual([]);
+      });
+    });
+
     describe('fireSlots', () => {
       it('fires a slot: creates its run and advances the trigger', async () => {
         const trigger = makeTrigger({ nextFireAt: at(0) });
@@ -341,6 +468,19 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
         expect(await store.getRun(run.id)).toEqual(expected);
         expect(await store.getRun(run.id, 'owner-b')).toBeNull();
         expect(await store.getRun('missing')).toBeNull();
+      });
+
+      it('keeps pauseAfterFailures and the cancel-previous policy through claims and finishes', async () => {
+        const run = makeRun({ pauseAfterFailures: 3, overlap: 'cancel-previous' });
+        await insertRuns(run);
+        expect(await store.getRun(run.id)).toEqual(run);
+        const [held] = await claim(run.availableAt, 1);
+        expect(held).toMatchObject({ id: run.id, pauseAfterFailures: 3, overlap: 'cancel-previous' });
+        expect(await store.finishRuns([completion(held as RunRecord, tokenOf(held))])).toEqual([true]);
+        expect(await store.getRun(run.id)).toMatchObject({ status: 'completed', pauseAfterFailures: 3, overlap: 'cancel-previous' });
+        const bare = makeRun();
+        await insertRuns(bare);
+        expect('pauseAfterFailures' in ((await store.getRun(bare.id)) as RunRecord)).toBe(false);
       });
 
       it('lists newest scheduledFor first, then id descending, with filters, paging and totals', async () => {
@@ -504,6 +644,23 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
         expect(again).toMatchObject({ id: run.id, status: 'running', attempt: 2 });
         expect(tokenOf(again)).not.toBe(tokenOf(run));
         expect(await store.finishRuns([completion(run, tokenOf(run))])).toEqual([false]);
+      });
+
+      it('clears the error of an earlier attempt on completion, and keeps it through a retry without one', async () => {
+        const run = await claimed();
+        const error = { name: 'TypeError', message: 'flaky' };
+        const retry: RunFinish = { runId: run.id, token: tokenOf(run), status: 'pending', availableAt: at(1_000), error };
+        expect(await store.finishRuns([retry])).toEqual([true]);
+        const [second] = await claim(at(1_000));
+        expect(second).toMatchObject({ id: run.id, attempt: 2, error });
+        const deferral: RunFinish = { runId: run.id, token: tokenOf(second), status: 'pending', availableAt: at(2_000), undoAttempt: true };
+        expect(await store.finishRuns([deferral])).toEqual([true]);
+        expect(await store.getRun(run.id)).toMatchObject({ status: 'pending', attempt: 1, error });
+        const [third] = await claim(at(2_000));
+        expect(await store.finishRuns([completion(third as RunRecord, tokenOf(third))])).toEqual([true]);
+        const done = (await store.getRun(run.id)) as RunRecord;
+        expect(done).toMatchObject({ status: 'completed', result: { sent: 3 }, attempt: 2 });
+        expect('error' in done).toBe(false);
       });
 
       it('undoes the attempt of a deferral', async () => {
@@ -676,6 +833,21 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
         expect(ids((await list({ owner: 'owner-a', action: 'run.cancel' })).items)).toEqual([e4.id]);
         expect(await list({ limit: 2, offset: 1 })).toMatchObject({ items: [e3, e2], total: 4, limit: 2, offset: 1 });
         expect(await list({ offset: 10 })).toEqual({ items: [], total: 4, limit: 50, offset: 10 });
+      });
+
+      it('stores every action, trigger.backfill included, and ignores a retried append', async () => {
+        const actions = [
+          'trigger.create', 'trigger.update', 'trigger.delete', 'trigger.pause', 'trigger.resume', 'trigger.run',
+          'trigger.backfill', 'run.cancel',
+        ] as const;
+        const entries = actions.map((action, i) => makeAudit({ action, at: at(i * 1_000), details: { i } }));
+        for (const entry of entries) await store.appendAudit(entry);
+        const backfill = entries[6] as (typeof entries)[number];
+        await store.appendAudit({ ...backfill, actor: 'someone-else' });
+        expect((await store.listAudit({ limit: 50, offset: 0 })).items).toEqual([...entries].reverse());
+        expect(await store.listAudit({ action: 'trigger.backfill', limit: 50, offset: 0 })).toEqual({
+          items: [backfill], total: 1, limit: 50, offset: 0,
+        });
       });
     });
 

@@ -39,7 +39,26 @@ describe('row mapping', () => {
     const full = makeTrigger({ timeoutMs: 5_000, retry: { maxRetries: 1 }, pausedReason: 'why', metadata: { a: [1] }, nextFireAt: null });
     expect(decodeTrigger(throughJson(encodeTrigger(full)))).toEqual(full);
     const bare = decodeTrigger(throughJson(encodeTrigger(makeTrigger())));
-    for (const key of ['timeoutMs', 'retry', 'pausedReason', 'metadata']) expect(key in bare).toBe(false);
+    for (const key of ['timeoutMs', 'retry', 'pausedReason', 'metadata', 'timing', 'autoPause']) expect(key in bare).toBe(false);
+  });
+
+  it('round-trips timing, auto-pause and pauseAfterFailures, absent when unset', () => {
+    const trigger = makeTrigger({
+      schedule: { kind: 'event', event: 'user.signup', filter: { plan: ['pro', null] }, debounceMs: 1_000 },
+      timing: { startAt: at(0).toISOString(), endAt: at(1_000).toISOString(), maxRuns: 5, jitterMs: 10, calendars: ['c'] },
+      autoPause: { afterFailures: 3, consecutiveFailures: 2 },
+      overlap: 'cancel-previous',
+    });
+    const row = throughJson(encodeTrigger(trigger));
+    expect(row).toMatchObject({ auto_pause: '{"afterFailures":3,"consecutiveFailures":2}' });
+    expect(decodeTrigger(row)).toEqual(trigger);
+    expect(decodeTrigger({ ...row, timing: null, auto_pause: null })).not.toHaveProperty('timing');
+    const run = makeRun({ pauseAfterFailures: 3 });
+    expect(throughJson(encodeRun(run))).toMatchObject({ pause_after_failures: 3 });
+    expect(decodeRun(throughJson(encodeRun(run)))).toEqual(run);
+    const bareRow = throughJson(encodeRun(makeRun()));
+    expect('pause_after_failures' in bareRow).toBe(false);
+    expect('pauseAfterFailures' in decodeRun({ ...bareRow, pause_after_failures: null })).toBe(false);
   });
 
   it('round-trips audit entries', () => {

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { LATEST_VERSION, MIGRATIONS, PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
 import { PostgresSql } from '../../src/stores/postgres/sql.js';
 import type { StoreChange } from '../../src/stores/types.js';
+import type { RunRecord, TriggerRecord } from '../../src/types.js';
 import { fixtureDate as at, makeRun, makeSlotFire, makeSlotRun, makeTrigger, makeTriggerWrite } from '../../src/testing/fixtures.js';
 import { lockStoreContract } from '../../src/testing/lock-store-contract.js';
 import { storeContract } from '../../src/testing/store-contract.js';
@@ -76,6 +77,59 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       await store.init();
       await db.query(`INSERT INTO "${schema}".migrations (version, name) VALUES ($1, 'from the future')`, [LATEST_VERSION + 1]);
       await expect(store.init()).rejects.toMatchObject({ name: 'StoreError', message: expect.stringMatching(/newer than this punctual/) });
+    });
+
+    it('upgrades a version-3 schema holding data: old rows read back without the new fields', async () => {
+      const s = `"${schema}"`;
+      await db.query(`CREATE SCHEMA ${s}`);
+      await db.query(`CREATE TABLE ${s}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
+        await db.query(migration.sql(s));
+        await db.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      }
+      await db.query(
+        `INSERT INTO ${s}.triggers (id, owner, name, task_type, payload, schedule, status, next_fire_at, priority,
+           misfire, misfire_grace_ms, overlap, run_count, created_at, updated_at, version)
+         VALUES ('trg-old', 'o', 'old', 'task-a', '{}', '{"kind":"event","event":"user.signup"}', 'active', NULL, 0,
+           'once', 60000, 'queue', 0, $1, $1, 1)`,
+        [at(0)],
+      );
+      await db.query(
+        `INSERT INTO ${s}.runs (id, trigger_id, trigger_name, owner, task_type, payload, source, status, priority,
+           scheduled_for, available_at, attempt, max_attempts, timeout_ms, overlap, created_at)
+         VALUES ('run-old', 'trg-old', 'old', 'o', 'task-a', '{}', 'event', 'pending', 0, $1, $1, 0, 1, 1000, 'queue', $1)`,
+        [at(0)],
+      );
+      await store.init();
+      const { rows } = await db.query<{ version: number }>(`SELECT version FROM ${s}.migrations ORDER BY version`);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      const trigger = (await store.getTrigger('trg-old')) as TriggerRecord;
+      expect(trigger).toMatchObject({ id: 'trg-old', schedule: { kind: 'event', event: 'user.signup' } });
+      expect('timing' in trigger || 'autoPause' in trigger).toBe(false);
+      expect((await store.findEventTriggers('user.signup', 10, 0)).map((t) => t.id)).toEqual(['trg-old']);
+      const run = (await store.getRun('run-old')) as RunRecord;
+      expect(run).toMatchObject({ id: 'run-old', status: 'pending' });
+      expect('pauseAfterFailures' in run).toBe(false);
+      const updated = makeTriggerWrite(trigger, { autoPause: { afterFailures: 2, consecutiveFailures: 0 } });
+      expect(await store.updateTrigger(updated)).toBe(true);
+      expect(await store.getTrigger('trg-old')).toEqual(updated.next);
+    });
+
+    it('keeps the new fields in their own columns, and answers an empty page without a query', async () => {
+      await store.init();
+      const trigger = makeTrigger({
+        schedule: { kind: 'event', event: 'e', debounceMs: 100 }, nextFireAt: null,
+        timing: { maxRuns: 2 }, autoPause: { afterFailures: 1, consecutiveFailures: 0 },
+      });
+      await store.insertTrigger(trigger);
+      await store.insertRuns([makeRun({ id: 'run-paf', pauseAfterFailures: 4 })]);
+      const row = await db.query(`SELECT timing, auto_pause FROM "${schema}".triggers WHERE id = $1`, [trigger.id]);
+      expect(row.rows[0]).toEqual({ timing: { maxRuns: 2 }, auto_pause: { afterFailures: 1, consecutiveFailures: 0 } });
+      const run = await db.query(`SELECT pause_after_failures FROM "${schema}".runs WHERE id = 'run-paf'`);
+      expect(run.rows[0]).toEqual({ pause_after_failures: 4 });
+      expect(await store.findEventTriggers('e', 0, 0)).toEqual([]);
+      expect(await store.findEventTriggers('e', -5, -1)).toEqual([]);
+      expect(await store.findEventTriggers('e', 5, -1)).toEqual([trigger]);
     });
 
     it('keeps JSON null apart from absent values, and stores Dates inside JSON as Dates again', async () => {
@@ -234,7 +288,8 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       await db.query(
         `INSERT INTO "${schema}".triggers (id, owner, name, task_type, payload, schedule, status, next_fire_at, priority,
            misfire, misfire_grace_ms, overlap, run_count, created_at, updated_at, version)
-         SELECT 'trg-bulk-' || i, 'owner-' || (i % 50), 'name-' || i, 'task-a', '{}', '{"kind":"manual"}',
+         SELECT 'trg-bulk-' || i, 'owner-' || (i % 50), 'name-' || i, 'task-a', '{}',
+           CASE WHEN i % 4 = 0 THEN jsonb_build_object('kind', 'event', 'event', 'evt-' || (i % 199)) ELSE '{"kind":"manual"}' END,
            CASE WHEN i % 10 = 0 THEN 'paused' ELSE 'active' END, $1::timestamptz + i * interval '997 ms', 0,
            'once', 60000, 'queue', 0, $1, $1, 1
          FROM generate_series(1, ${ROWS}) AS i`,
@@ -243,6 +298,11 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       await db.query(`ANALYZE "${schema}".runs; ANALYZE "${schema}".triggers`);
       const counts = await db.query(`SELECT (SELECT count(*) FROM "${schema}".runs)::int AS runs, (SELECT count(*) FROM "${schema}".triggers)::int AS triggers`);
       expect(counts.rows[0]).toEqual({ runs: ROWS, triggers: ROWS });
+      // Every 4th trigger has an event schedule, ~25 per name; those with i % 10 = 0 are paused.
+      const active = Array.from({ length: ROWS }, (_, k) => k + 1).filter((i) => i % 4 === 0 && i % 199 === 8 && i % 10 !== 0);
+      expect(active.length).toBeGreaterThan(10);
+      const events = await store.findEventTriggers('evt-8', 100, 0);
+      expect(events.map((t) => t.id)).toEqual(active.map((i) => `trg-bulk-${i}`).sort());
     });
 
     it.each([
@@ -252,6 +312,8 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       ['lease recovery', () => sql.recoverExpiredLeases, () => [at(2_000_000), 100, at(9e9)], 'runs_lease_idx'],
       ['retention', () => sql.purgeExpiredRuns, () => [at(90 * 86_400_000 + 100_000), 1_000], 'runs_expiry_idx'],
       ['count by trigger', () => sql.countRuns, () => ['trg-7', ['pending', 'running']], 'runs_trigger_idx'],
+      ['event triggers', () => sql.findEventTriggers, () => ['evt-8', 100, 0], 'triggers_event_idx'],
+      ['event triggers, a later page', () => sql.findEventTriggers, () => ['evt-12', 10, 20], 'triggers_event_idx'],
     ] as const)('%s uses its index, with no sequential scan', async (_name, text, values, index) => {
       const plan = await explain(text(), [...values()]);
       expect(plan.seqScans).toEqual([]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { EventIndex } from '../../src/stores/memory/event-index.js';
 import { BinaryHeap } from '../../src/stores/memory/heap.js';
 import { MemoryStore, memoryStore } from '../../src/stores/memory/memory-store.js';
-import { fixtureDate as at, makeRun, makeTrigger } from '../../src/testing/fixtures.js';
+import { fixtureDate as at, makeRun, makeTrigger, makeTriggerWrite } from '../../src/testing/fixtures.js';
 import { storeContract } from '../../src/testing/store-contract.js';
 
 storeContract('memory', async () => ({ store: memoryStore() }));
@@ -37,6 +38,32 @@ describe('MemoryStore at scale', () => {
     expect(next.map((t) => t.nextFireAt?.getTime())).toEqual(expected);
   });
 
+  it('pages through the triggers of one event among 200,000, following pauses', async () => {
+    const store = memoryStore();
+    const hot: string[] = [];
+    for (let i = 0; i < COUNT; i++) {
+      const kind = i % 4;
+      const event = i % 100 === 1 ? 'hot' : `evt-${i % 5_000}`;
+      const schedule = kind === 0 ? undefined : ({ kind: 'event', event } as const);
+      const status = i % 7 === 0 ? 'paused' : 'active';
+      // Created newest first, so the index must sort rather than rely on insertion order.
+      const trigger = makeTrigger({ createdAt: at(COUNT - i), status, ...(schedule && { schedule, nextFireAt: null }) });
+      if (schedule && event === 'hot' && status === 'active') hot.unshift(trigger.id);
+      await store.insertTrigger(trigger);
+    }
+    const paged: string[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await store.findEventTriggers('hot', 100, offset);
+      paged.push(...page.map((t) => t.id));
+      if (page.length < 100) break;
+    }
+    expect(paged).toEqual(hot);
+    const [first] = await store.findEventTriggers('hot', 1, 0);
+    await store.updateTrigger(makeTriggerWrite(first as NonNullable<typeof first>, { status: 'paused' }));
+    expect((await store.findEventTriggers('hot', 2, 0)).map((t) => t.id)).toEqual(hot.slice(1, 3));
+    expect(await store.findEventTriggers('cold', 10, 0)).toEqual([]);
+  });
+
   it('claims the few available runs among 200,000 pending, in order', async () => {
     const store = memoryStore();
     const available: { id: string; priority: number; availableAt: number }[] = [];
@@ -59,6 +86,26 @@ describe('MemoryStore at scale', () => {
     expect(await store.countRuns('trg-fixture', ['pending'])).toBe(COUNT - available.length);
     expect(await store.recoverExpiredLeases(at(1_029_999), 100, 1_000)).toEqual([]);
     expect(await store.recoverExpiredLeases(at(1_030_000), 100, 1_000)).toHaveLength(available.length);
+  });
+});
+
+describe('EventIndex', () => {
+  it('keeps each event in (createdAt, id) order and removes exactly what was added', () => {
+    const index = new EventIndex();
+    index.add('e', 2, 'b');
+    index.add('e', 1, 'z');
+    index.add('e', 2, 'a');
+    index.add('f', 0, 'x');
+    expect(index.page('e', 10, 0)).toEqual(['z', 'a', 'b']);
+    expect(index.page('e', 1, 1)).toEqual(['a']);
+    index.remove('e', 1, 'a');
+    index.remove('e', 2, 'missing');
+    expect(index.page('e', 10, 0)).toEqual(['z', 'a', 'b']);
+    index.remove('e', 2, 'a');
+    expect(index.page('e', 10, 0)).toEqual(['z', 'b']);
+    index.remove('f', 0, 'x');
+    expect(index.page('f', 10, 0)).toEqual([]);
+    expect(index.page('e', -1, -1)).toEqual([]);
   });
 });
 

@@ -25,8 +25,9 @@ import { TriggerTable } from './trigger-table.js';
  *
  * Every method does all its reads and writes synchronously before returning its promise, so
  * each call is atomic with respect to every other. Records are deep-copied in and out.
- * Due triggers, claimable runs, expiring leases and purgeable runs are kept in ordered
- * indexes, so the engine's periodic queries stay cheap with millions of records.
+ * Due triggers, event triggers by event name, claimable runs, expiring leases and purgeable
+ * runs are kept in ordered indexes, so the engine's periodic queries and event publishing stay
+ * cheap with millions of records.
  * `subscribe` is not implemented: schedulers in one process wake each other directly.
  * `createLockStore` returns one shared memory lock store per store.
  * @example
@@ -69,6 +70,10 @@ export class MemoryStore implements Store {
 
   async findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]> {
     return this.triggers.findDue(until, limit);
+  }
+
+  async findEventTriggers(event: string, limit: number, offset: number): Promise<TriggerRecord[]> {
+    return this.triggers.findByEvent(event, limit, offset);
   }
 
   async fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]> {

@@ -130,6 +130,8 @@ export class RunTable {
         break;
       case 'completed':
         next = { ...base, status: 'completed', finishedAt: new Date(finish.finishedAt), durationMs: finish.durationMs };
+        // A success clears the error an earlier attempt left.
+        delete next.error;
         next.expiresAt = new Date(finish.expiresAt);
         if ('result' in finish) next.result = copy(finish.result);
         if (finish.progress) next.progress = copy(finish.progress);

@@ -1,6 +1,7 @@
 import { ConflictError } from '../../errors.js';
 import type { Page, TriggerRecord } from '../../types.js';
 import type { TriggerQuery } from '../types.js';
+import { EventIndex } from './event-index.js';
 import { addToIndex, compareStrings, copy, page, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
 
@@ -18,16 +19,23 @@ function isDueCandidate(trigger: TriggerRecord): trigger is TriggerRecord & { ne
   return trigger.status === 'active' && trigger.nextFireAt !== null;
 }
 
+/** The event name of an active event trigger; undefined for any other trigger. */
+function activeEvent(trigger: TriggerRecord): string | undefined {
+  return trigger.status === 'active' && trigger.schedule.kind === 'event' ? trigger.schedule.event : undefined;
+}
+
 /**
- * The memory store's triggers: a map by id, a unique (owner, name) index, an owner index and
- * a {@link TimeIndex} of active triggers by `nextFireAt`. Everything runs synchronously; inputs
- * are copied in and results copied out.
+ * The memory store's triggers: a map by id, a unique (owner, name) index, an owner index, a
+ * {@link TimeIndex} of active triggers by `nextFireAt` and an {@link EventIndex} of active event
+ * triggers by event name. Everything runs synchronously; inputs are copied in and results
+ * copied out.
  */
 export class TriggerTable {
   private readonly triggers = new Map<string, StoredTrigger>();
   private readonly idsByName = new Map<string, string>();
   private readonly idsByOwner = new Map<string, Set<string>>();
   private readonly due = new TimeIndex((ref) => this.triggers.get(ref.id)?.seq === ref.seq);
+  private readonly events = new EventIndex();
   private dueCount = 0;
   private seq = 0;
 
@@ -97,6 +105,11 @@ export class TriggerTable {
       .map((ref) => copy((this.triggers.get(ref.id) as StoredTrigger).record));
   }
 
+  /** Active triggers with an event schedule for `event`, by `createdAt` then `id`, paged. */
+  findByEvent(event: string, limit: number, offset: number): TriggerRecord[] {
+    return this.events.page(event, limit, offset).map((id) => copy((this.triggers.get(id) as StoredTrigger).record));
+  }
+
   /** Stores `record` (owned by the table from now on) and indexes it. */
   private put(record: TriggerRecord): void {
     const previous = this.triggers.get(record.id);
@@ -105,6 +118,8 @@ export class TriggerTable {
     this.triggers.set(record.id, { record, seq });
     this.idsByName.set(nameKey(record.owner, record.name), record.id);
     addToIndex(this.idsByOwner, record.owner, record.id);
+    const event = activeEvent(record);
+    if (event !== undefined) this.events.add(event, record.createdAt.getTime(), record.id);
     if (isDueCandidate(record)) {
       this.due.add(record.nextFireAt.getTime(), record.id, seq);
       this.dueCount++;
@@ -115,6 +130,8 @@ export class TriggerTable {
   private unindex(record: TriggerRecord): void {
     this.idsByName.delete(nameKey(record.owner, record.name));
     removeFromIndex(this.idsByOwner, record.owner, record.id);
+    const event = activeEvent(record);
+    if (event !== undefined) this.events.remove(event, record.createdAt.getTime(), record.id);
     if (isDueCandidate(record)) this.dueCount--;
   }
 }

@@ -152,6 +152,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'timing, auto-pause and event lookups',
+    // Nullable columns without defaults: adding them rewrites nothing. Existing rows read back
+    // with the fields absent. The index holds only active event triggers, keyed by event name.
+    sql: (s) => `
+      ALTER TABLE ${s}.triggers ADD COLUMN timing jsonb, ADD COLUMN auto_pause jsonb;
+      ALTER TABLE ${s}.runs ADD COLUMN pause_after_failures integer;
+      -- findEventTriggers: active triggers of one event name, in creation order.
+      CREATE INDEX triggers_event_idx ON ${s}.triggers ((schedule->>'event'), created_at, id)
+        WHERE status = 'active' AND schedule->>'kind' = 'event';
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

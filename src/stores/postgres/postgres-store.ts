@@ -146,6 +146,13 @@ export class PostgresStore implements Store {
     return rows.map(decodeTrigger);
   }
 
+  async findEventTriggers(event: string, limit: number, offset: number): Promise<TriggerRecord[]> {
+    const paging = [Math.max(0, Math.floor(limit)), Math.max(0, Math.floor(offset))];
+    if (paging[0] === 0) return [];
+    const { rows } = await this.named('findEventTriggers', this.sql.findEventTriggers, [event, ...paging]);
+    return rows.map(decodeTrigger);
+  }
+
   async fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]> {
     if (fires.length === 0) return [];
     const input = fires.map((fire, i) => ({

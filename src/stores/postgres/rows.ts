@@ -19,15 +19,15 @@ export interface Column {
 const columns = (spec: Record<string, ColumnType>): readonly Column[] =>
   Object.entries(spec).map(([name, type]) => ({ name, type }));
 
-/** The triggers table, in table order. */
+/** The triggers table, in table order (columns added by later migrations come last). */
 export const TRIGGER_COLUMNS = columns({
   id: 'text', owner: 'text', name: 'text', task_type: 'text', payload: 'jsonb', schedule: 'jsonb', status: 'text',
   next_fire_at: 'timestamptz', priority: 'integer', timeout_ms: 'integer', retry: 'jsonb', misfire: 'text',
   misfire_grace_ms: 'integer', overlap: 'text', run_count: 'integer', paused_reason: 'text', metadata: 'jsonb',
-  created_at: 'timestamptz', updated_at: 'timestamptz', version: 'integer',
+  created_at: 'timestamptz', updated_at: 'timestamptz', version: 'integer', timing: 'jsonb', auto_pause: 'jsonb',
 });
 
-/** The runs table, in table order. */
+/** The runs table, in table order (columns added by later migrations come last). */
 export const RUN_COLUMNS = columns({
   id: 'text', trigger_id: 'text', trigger_name: 'text', owner: 'text', task_type: 'text', payload: 'jsonb',
   source: 'text', status: 'text', priority: 'integer', scheduled_for: 'timestamptz', available_at: 'timestamptz',
@@ -35,7 +35,7 @@ export const RUN_COLUMNS = columns({
   lease_token: 'text', lease_instance: 'text', lease_expires_at: 'timestamptz', started_at: 'timestamptz',
   finished_at: 'timestamptz', duration_ms: 'bigint', instance_id: 'text', result: 'jsonb', error: 'jsonb',
   progress: 'jsonb', cancel_requested: 'boolean', attempts: 'jsonb', event: 'jsonb', created_at: 'timestamptz',
-  expires_at: 'timestamptz',
+  expires_at: 'timestamptz', pause_after_failures: 'integer',
 });
 
 /** The audit table, in table order. */
@@ -74,7 +74,7 @@ export function encodeTrigger(t: TriggerRecord): Row {
     status: t.status, next_fire_at: t.nextFireAt, priority: t.priority, timeout_ms: t.timeoutMs, retry: json(t.retry),
     misfire: t.misfire, misfire_grace_ms: t.misfireGraceMs, overlap: t.overlap, run_count: t.runCount,
     paused_reason: t.pausedReason, metadata: json(t.metadata), created_at: t.createdAt, updated_at: t.updatedAt,
-    version: t.version,
+    version: t.version, timing: json(t.timing), auto_pause: json(t.autoPause),
   };
 }
 
@@ -101,6 +101,8 @@ export function decodeTrigger(row: Row): TriggerRecord {
   if (row.retry !== null && row.retry !== undefined) trigger.retry = parseJson(row.retry) as TriggerRecord['retry'];
   if (typeof row.paused_reason === 'string') trigger.pausedReason = row.paused_reason;
   if (row.metadata !== null && row.metadata !== undefined) trigger.metadata = parseJson(row.metadata) as TriggerRecord['metadata'];
+  if (typeof row.timing === 'string') trigger.timing = parseJson(row.timing) as TriggerRecord['timing'];
+  if (typeof row.auto_pause === 'string') trigger.autoPause = parseJson(row.auto_pause) as TriggerRecord['autoPause'];
   return trigger;
 }
 
@@ -113,7 +115,7 @@ export function encodeRun(r: RunRecord): Row {
     lease_expires_at: r.lease?.expiresAt, started_at: r.startedAt, finished_at: r.finishedAt, duration_ms: r.durationMs,
     instance_id: r.instanceId, result: json(r.result), error: json(r.error), progress: json(r.progress),
     cancel_requested: r.cancelRequested, attempts: json(r.attempts), event: json(r.event), created_at: r.createdAt,
-    expires_at: r.expiresAt,
+    expires_at: r.expiresAt, pause_after_failures: r.pauseAfterFailures,
   };
 }
 
@@ -148,6 +150,9 @@ export function decodeRun(row: Row): RunRecord {
     expiresAt: dateOrNull(row.expires_at),
   };
   if (typeof row.retry === 'string') run.retry = parseJson(row.retry) as RunRecord['retry'];
+  if (row.pause_after_failures !== null && row.pause_after_failures !== undefined) {
+    run.pauseAfterFailures = num(row.pause_after_failures);
+  }
   if (typeof row.result === 'string') run.result = parseJson(row.result);
   if (typeof row.error === 'string') run.error = parseJson(row.error) as RunRecord['error'];
   if (typeof row.progress === 'string') {

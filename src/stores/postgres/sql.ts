@@ -86,6 +86,16 @@ export class PostgresSql {
   }
 
   /**
+   * $1 event name, $2 limit, $3 offset. Served by `triggers_event_idx`, whose predicate the
+   * WHERE clause repeats word for word so the planner can use it.
+   */
+  get findEventTriggers(): string {
+    return `SELECT ${this.triggerSelect} FROM ${this.triggers} t
+      WHERE t.status = 'active' AND t.schedule->>'kind' = 'event' AND t.schedule->>'event' = $1
+      ORDER BY t.created_at, t.id LIMIT $2 OFFSET $3`;
+  }
+
+  /**
    * $1 JSON array of `{ i, trigger_id, expected_version, run_id, trg, run }`. One statement:
    * lock the triggers still at their expected version (first item per trigger, in id order so
    * concurrent batches cannot deadlock), insert their runs (`ON CONFLICT (id) DO NOTHING`: the
@@ -165,7 +175,8 @@ export class PostgresSql {
   /**
    * $1 JSON array of finishes (see `encodeFinish`). Each applies only while its token holds
    * the run; of several finishes of one run in a batch, the first that holds it applies (the
-   * later ones would find the lease gone, as if applied one after the other).
+   * later ones would find the lease gone, as if applied one after the other). A completion
+   * clears the error of an earlier attempt; a retry without an error keeps it.
    */
   get finishRuns(): string {
     const pending = `x.status = 'pending'`;
@@ -180,7 +191,7 @@ export class PostgresSql {
         status = x.status,
         lease_token = NULL, lease_instance = NULL, lease_expires_at = NULL,
         attempts = CASE WHEN x.attempt_record IS NULL THEN r.attempts ELSE r.attempts || jsonb_build_array(x.attempt_record::jsonb) END,
-        error = COALESCE(x.error::jsonb, r.error),
+        error = CASE WHEN x.status = 'completed' THEN NULL ELSE COALESCE(x.error::jsonb, r.error) END,
         available_at = CASE WHEN ${pending} THEN x.available_at ELSE r.available_at END,
         attempt = CASE WHEN ${pending} AND x.undo_attempt THEN GREATEST(0, r.attempt - 1) ELSE r.attempt END,
         finished_at = CASE WHEN ${pending} THEN r.finished_at ELSE x.finished_at END,
