@@ -3,12 +3,33 @@
  * kind, and every run printed as it happens. Run with `npm run demo`; it stops by itself.
  */
 import { z } from 'zod';
-import { createScheduler, NonRetryableError } from 'punctual';
+import { createScheduler, memoryStore, mongoStore, NonRetryableError, type Store } from 'punctual';
 
 const DEMO_SECONDS = Number(process.env.DEMO_SECONDS ?? 12);
 
+/** MongoDB when MONGODB_URI is set, PostgreSQL when DATABASE_URL is set, else the embedded memory store. */
+async function chooseStore(): Promise<{ store: Store; label: string }> {
+  if (process.env.MONGODB_URI) {
+    const { MongoClient } = await import('mongodb');
+    const client = await MongoClient.connect(process.env.MONGODB_URI);
+    return { store: mongoStore(client.db(), { collectionPrefix: 'punctual_demo_', ownsClient: client }), label: 'MongoDB' };
+  }
+  if (process.env.DATABASE_URL) {
+    const { default: pg } = await import('pg');
+    const { postgresStore } = await import('punctual/postgres');
+    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+    return { store: postgresStore(pool, { schema: 'punctual_demo', ownsPool: true }), label: 'PostgreSQL' };
+  }
+  return { store: memoryStore(), label: 'the embedded memory store' };
+}
+
+const { store, label } = await chooseStore();
+// A fresh owner per run, so a persistent store can run the demo again (names are unique per owner).
+const owner = `demo-${Date.now()}`;
+console.log(`punctual demo on ${label}, ${DEMO_SECONDS} s\n`);
+
 const scheduler = createScheduler({
-  // No `store` given: the embedded memory store. Pass `store` (MongoDB, PostgreSQL) to persist.
+  store,
   handlers: {
     'send-report': {
       schema: z.object({ to: z.string().email(), format: z.enum(['pdf', 'csv']).default('pdf') }),
@@ -55,28 +76,28 @@ await scheduler.start();
 
 const every2s = await scheduler.triggers.create({
   name: 'report-every-2s',
-  owner: 'demo',
+  owner,
   taskType: 'send-report',
   payload: { to: 'ops@example.com' },
   schedule: { cron: '*/2 * * * * *', timezone: 'Europe/Paris' },
 });
 await scheduler.triggers.create({
   name: 'sync-every-5s',
-  owner: 'demo',
+  owner,
   taskType: 'flaky-sync',
   payload: { source: 'crm' },
   schedule: { every: '5s' },
 });
 await scheduler.triggers.create({
   name: 'cleanup-once',
-  owner: 'demo',
+  owner,
   taskType: 'cleanup',
   payload: { olderThanDays: 30 },
   schedule: { at: new Date(Date.now() + 3_000) },
 });
 const manual = await scheduler.triggers.create({
   name: 'cleanup-manual',
-  owner: 'demo',
+  owner,
   taskType: 'cleanup',
   payload: { olderThanDays: 400 },
   schedule: { manual: true },
@@ -87,9 +108,9 @@ console.log('weekday 09:00 Paris, next 3:', scheduler.preview({ cron: '0 9 * * 1
 await scheduler.triggers.runNow(manual.id, { actor: 'demo-user' });
 
 await new Promise((resolve) => setTimeout(resolve, DEMO_SECONDS * 1_000));
-await scheduler.stop({ graceMs: 2_000 });
 
-const history = await scheduler.runs.list({ limit: 100 });
+const history = await scheduler.forOwner(owner).runs.list({ limit: 100 });
+await scheduler.stop({ graceMs: 2_000 });
 console.log(`\n${history.total} runs recorded:`);
 for (const run of history.items.slice().reverse()) {
   console.log(`  ${run.scheduledFor.toISOString()}  ${run.triggerName.padEnd(16)} ${run.status.padEnd(10)} attempts=${run.attempt}`);
