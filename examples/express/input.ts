@@ -1,0 +1,72 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { ValidationIssue } from 'punctual';
+import { HttpError, invalid } from './errors.js';
+import { principalOf } from './auth.js';
+
+/** A query parameter's type: an integer, a string of 1-200 characters, or one of fixed values. */
+export type ParamType = 'int' | 'string' | readonly string[];
+
+/**
+ * Parses query parameters against a spec: unknown, repeated or malformed ones are a 400 naming
+ * the parameter. Ranges (limit 1..500, offset >= 0) are left to punctual, which names them too.
+ */
+export function parseQuery(query: Request['query'], spec: Record<string, ParamType>): Record<string, string | number> {
+  const issues: ValidationIssue[] = [];
+  const out: Record<string, string | number> = {};
+  for (const [name, raw] of Object.entries(query)) {
+    const type = spec[name];
+    if (type === undefined) {
+      issues.push({ path: name, message: `is not a known parameter; use ${Object.keys(spec).join(', ')}` });
+    } else if (typeof raw !== 'string') {
+      issues.push({ path: name, message: 'must be given once' });
+    } else if (type === 'int') {
+      if (/^\d{1,9}$/.test(raw)) out[name] = Number(raw);
+      else issues.push({ path: name, message: `must be a non-negative integer, got ${JSON.stringify(raw.slice(0, 50))}` });
+    } else if (type === 'string') {
+      if (raw.length >= 1 && raw.length <= 200) out[name] = raw;
+      else issues.push({ path: name, message: 'must be 1-200 characters' });
+    } else if (type.includes(raw)) {
+      out[name] = raw;
+    } else {
+      issues.push({ path: name, message: `must be one of ${type.join(', ')}, got ${JSON.stringify(raw.slice(0, 50))}` });
+    }
+  }
+  if (issues.length > 0) throw invalid('Invalid query', issues);
+  return out;
+}
+
+/**
+ * The owner a list is filtered by. Admins may pass any `owner` (or none: everyone's);
+ * a non-admin may only name themselves, anything else is a 400 (their view is scoped anyway).
+ */
+export function ownerFilter(res: Response, requested: string | number | undefined): string | undefined {
+  const { sub, admin } = principalOf(res);
+  if (requested === undefined) return undefined;
+  const owner = String(requested);
+  if (!admin && owner !== sub) throw invalid('Invalid query', [{ path: 'owner', message: 'only admins may list another owner\'s data' }]);
+  return owner;
+}
+
+/**
+ * A small JSON object body with only the given keys; no body at all counts as `{}`. Routes
+ * that take no body pass no keys, so any field is refused rather than ignored.
+ */
+export function objectBody(body: unknown, allowed: readonly string[], subject: string): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(subject, [{ path: 'body', message: 'must be a JSON object' }]);
+  const record = body as Record<string, unknown>;
+  const issues = Object.keys(record)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => ({ path: key, message: allowed.length ? `is not a known field; use ${allowed.join(', ')}` : 'is not accepted: this route takes no body' }));
+  if (issues.length > 0) throw invalid(subject, issues);
+  return record;
+}
+
+/** 415 for a body that is not JSON, so it is never silently ignored. */
+export const jsonOnly: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  if (hasBody && !req.is('application/json')) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Request body must be JSON (Content-Type: application/json)');
+  }
+  next();
+};

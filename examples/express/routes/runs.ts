@@ -1,0 +1,22 @@
+import type { Response, Router } from 'express';
+import type { Scheduler } from 'punctual';
+import { principalOf } from '../auth.js';
+import { objectBody } from '../input.js';
+import { runBody } from '../serialize.js';
+
+/** A run's details and its cancellation (R6, B6). Another owner's run is a 404, like a missing one. */
+export function runRoutes(router: Router, scheduler: Scheduler): void {
+  const runs = (res: Response) => {
+    const { sub, admin } = principalOf(res);
+    return admin ? scheduler.runs : scheduler.forOwner(sub).runs;
+  };
+
+  router.get('/api/scheduler/runs/:runId', async (req, res) => {
+    res.json(runBody(await runs(res).get(req.params.runId)));
+  });
+
+  router.post('/api/scheduler/runs/:runId/cancel', async (req, res) => {
+    objectBody(req.body, [], 'Invalid cancel');
+    res.json(runBody(await runs(res).cancel(req.params.runId, { actor: principalOf(res).sub })));
+  });
+}
