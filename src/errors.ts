@@ -41,6 +41,9 @@ export class ValidationError extends PunctualError {
 
   /** Builds an error whose message lists each issue as `path: message`. */
   static from(issues: readonly ValidationIssue[], subject = 'Invalid input'): ValidationError {
+    // Messages quote the bad values; keep each one short so a huge input cannot make a huge error.
+    const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}…` : text);
+    issues = issues.map((i) => ({ path: short(i.path), message: short(i.message) }));
     const detail = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
     return new ValidationError(`${subject}: ${detail}`, issues);
   }
@@ -126,12 +129,31 @@ const ERROR_CODES: ReadonlySet<string> = new Set<PunctualErrorCode>([
   'VALIDATION', 'NOT_FOUND', 'CONFLICT', 'CONFIGURATION', 'NON_RETRYABLE', 'TIMEOUT', 'CANCELLED', 'LEASE_LOST', 'STORE', 'STOPPED',
 ]);
 
-/** True for any punctual error (or one of the given class name), across package copies; false for driver errors that also carry a `code`. */
-export function isPunctualError(error: unknown, name?: string): error is PunctualError {
+/** The error classes by name, for {@link isPunctualError}. */
+export interface PunctualErrorsByName {
+  PunctualError: PunctualError;
+  ValidationError: ValidationError;
+  NotFoundError: NotFoundError;
+  ConflictError: ConflictError;
+  ConfigurationError: ConfigurationError;
+  NonRetryableError: NonRetryableError;
+  TimeoutError: TimeoutError;
+  CancelledError: CancelledError;
+  LeaseLostError: LeaseLostError;
+  StoreError: StoreError;
+  StoppedError: StoppedError;
+}
+
+/**
+ * True for any punctual error, or for one of the given class name, across package copies (ESM
+ * and CJS); false for driver errors that also carry a `code`. Narrows the type.
+ * @example if (isPunctualError(error, 'ValidationError')) reply(400, error.issues);
+ */
+export function isPunctualError<N extends keyof PunctualErrorsByName = 'PunctualError'>(error: unknown, name?: N): error is PunctualErrorsByName[N] {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; name?: unknown };
   if (typeof e.code !== 'string' || typeof e.name !== 'string' || !ERROR_CODES.has(e.code)) return false;
-  return name === undefined ? error instanceof Error : e.name === name;
+  return name === undefined || name === 'PunctualError' ? error instanceof Error : e.name === name;
 }
 
 /** Name and message of any thrown value, safe to store in history (no stack, no extra fields). */

@@ -44,4 +44,6 @@ export type { MongoLockStoreOptions } from './locks/mongo/index.js';
 export type * from './stores/types.js';
 export type * from './locks/types.js';
 export type * from './types.js';
-export { FINAL_RUN_STATUSES } from './types.js';
+export { FINAL_RUN_STATUSES, RUN_STATUSES, RUN_SOURCES, TRIGGER_STATUSES, MISFIRE_POLICIES, OVERLAP_POLICIES, AUDIT_ACTIONS } from './types.js';
+export { NAME_PATTERN, OWNER_PATTERN, ID_PATTERN } from './trigger-input.js';
+export type { PunctualErrorsByName } from './errors.js';

@@ -18,3 +18,33 @@ export function checkPage(query: PageQuery): { limit: number; offset: number } {
   if (issues.length > 0) throw ValidationError.from(issues, 'Invalid page');
   return { limit, offset };
 }
+
+/** Checks an optional filter value against its allowed values; adds an issue when it is not one of them. */
+export function checkChoice<T extends string>(value: unknown, allowed: readonly T[], path: string, issues: ValidationIssue[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    issues.push({ path, message: `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${clip(JSON.stringify(value))}` });
+  }
+}
+
+/** Checks an optional string filter (task type, name, owner, id): 1-200 characters. */
+export function checkText(value: unknown, path: string, issues: ValidationIssue[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) issues.push({ path, message: 'must be a string of 1-200 characters' });
+}
+
+/** Checks an optional Date filter. */
+export function checkDate(value: unknown, path: string, issues: ValidationIssue[]): void {
+  if (value === undefined) return;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) issues.push({ path, message: 'must be a valid Date' });
+}
+
+/** Throws one ValidationError for all the issues found, if any. */
+export function throwIfIssues(issues: ValidationIssue[], subject: string): void {
+  if (issues.length > 0) throw ValidationError.from(issues, subject);
+}
+
+function clip(text: string | undefined): string {
+  const t = text ?? 'undefined';
+  return t.length > 60 ? `${t.slice(0, 60)}…` : t;
+}

@@ -1,8 +1,8 @@
 import { recordAudit, type Engine } from './engine.js';
-import { NotFoundError } from './errors.js';
-import { checkPage } from './paging.js';
+import { ConflictError, NotFoundError, type ValidationIssue } from './errors.js';
+import { checkChoice, checkDate, checkPage, checkText, throwIfIssues } from './paging.js';
 import { checkId, resolveActor, type ActorOptionsLike } from './trigger-input.js';
-import type { Page, PageQuery, RunRecord, RunSource, RunStatus } from './types.js';
+import { RUN_SOURCES, RUN_STATUSES, type Page, type PageQuery, type RunRecord, type RunSource, type RunStatus } from './types.js';
 
 export interface RunListQuery extends PageQuery {
   /** Admin view only: one owner's runs. */
@@ -46,8 +46,17 @@ export class RunService implements RunsApi {
   }
 
   async list(query: RunListQuery = {}): Promise<Page<RunRecord>> {
-    await this.engine.ready();
     const { limit, offset } = checkPage(query);
+    const issues: ValidationIssue[] = [];
+    checkChoice(query.status, RUN_STATUSES, 'status', issues);
+    checkChoice(query.source, RUN_SOURCES, 'source', issues);
+    checkText(query.taskType, 'taskType', issues);
+    checkText(query.owner, 'owner', issues);
+    if (query.triggerId !== undefined) checkId(query.triggerId, 'trigger');
+    checkDate(query.from, 'from', issues);
+    checkDate(query.to, 'to', issues);
+    throwIfIssues(issues, 'Invalid run query');
+    await this.engine.ready();
     const owner = this.scopeOwner ?? query.owner;
     const { owner: _o, limit: _l, offset: _f, ...filters } = query;
     const defined = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
@@ -60,7 +69,11 @@ export class RunService implements RunsApi {
     const actor = resolveActor(options, this.scopeOwner);
     await engine.ready();
     const run = await engine.store.cancelRun(runId, engine.now(), engine.options.retentionMs, this.scopeOwner);
-    if (!run) throw new NotFoundError(`Run ${runId} not found or already finished`);
+    if (!run) {
+      const existing = await engine.store.getRun(runId, this.scopeOwner);
+      if (!existing) throw new NotFoundError(`Run ${runId} not found`);
+      throw new ConflictError(`Run ${runId} already finished (${existing.status}); only pending and running runs can be cancelled`);
+    }
     if (run.status === 'cancelled') {
       engine.metrics.increment('runsCancelled');
       engine.events.emit('run:cancelled', { run, reason: 'cancelled before it started' });

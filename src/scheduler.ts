@@ -1,7 +1,7 @@
 import type { TimerHandle } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
 import type { Engine } from './engine.js';
-import { ConfigurationError, StoppedError } from './errors.js';
+import { ConfigurationError, StoppedError, ValidationError, type ValidationIssue } from './errors.js';
 import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
 import { Executor } from './executor.js';
 import { Health, type HealthReport } from './health.js';
@@ -17,10 +17,10 @@ import { parseSchedule, previewSchedule } from './schedules/index.js';
 import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
 import type { AuditQuery, Store } from './stores/types.js';
-import type { ActorOptionsLike } from './trigger-input.js';
+import { checkId, OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
 import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from './triggers.js';
-import type { AuditEntry, Page, ScheduleInput } from './types.js';
-import { checkPage } from './paging.js';
+import { AUDIT_ACTIONS, type AuditEntry, type Page, type ScheduleInput } from './types.js';
+import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 
 /** Expired leases recovered per poll. */
 const RECOVERY_BATCH = 500;
@@ -41,7 +41,8 @@ export interface AuditListQuery {
 }
 
 /** One owner's view (R15): sees and changes only that owner's triggers and runs. */
-export interface ScopedScheduler<S extends SchemaMap> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface ScopedScheduler<S extends SchemaMap = any> {
   readonly owner: string;
   readonly triggers: TriggersApi<S, ScopedCreateTriggerInput<S>>;
   readonly runs: RunsApi;
@@ -53,7 +54,12 @@ export interface ScopedScheduler<S extends SchemaMap> {
  * A scheduler instance: start it, register triggers, listen to events. Unscoped `triggers`,
  * `runs` and `audit` are the admin view; `forOwner(owner)` gives a scoped view.
  */
-export interface Scheduler<S extends SchemaMap = SchemaMap> {
+/**
+ * Without a type argument, `Scheduler` is any scheduler (its payloads untyped), so host code such
+ * as an HTTP layer can accept every `Scheduler<S>`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Scheduler<S extends SchemaMap = any> {
   readonly instanceId: string;
   /** Starts dispatching and executing. Idempotent; concurrent calls share one promise. */
   start(): Promise<void>;
@@ -246,7 +252,9 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   };
 
   const forOwner = (owner: string): ScopedScheduler<S> => {
-    if (typeof owner !== 'string' || owner.length === 0 || owner.length > 200) throw new ConfigurationError('forOwner needs an owner id of 1-200 characters');
+    if (typeof owner !== 'string' || !OWNER_PATTERN.test(owner)) {
+      throw ValidationError.from([{ path: 'owner', message: 'must be 1-200 printable characters without spaces' }], 'Invalid owner');
+    }
     return {
       owner,
       triggers: new TriggerService<S>(engine, owner) as unknown as TriggersApi<S, ScopedCreateTriggerInput<S>>,
@@ -264,8 +272,13 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     runs: new RunService(engine, (id) => executor.cancelLocal(id)),
     audit: {
       async list(query: AuditListQuery = {}) {
-        await engine.ready();
         const page = checkPage(query);
+        const issues: ValidationIssue[] = [];
+        checkChoice(query.action, AUDIT_ACTIONS, 'action', issues);
+        checkText(query.owner, 'owner', issues);
+        if (query.triggerId !== undefined) checkId(query.triggerId, 'trigger');
+        throwIfIssues(issues, 'Invalid audit query');
+        await engine.ready();
         const filters: AuditQuery = { ...page };
         if (query.owner !== undefined) filters.owner = query.owner;
         if (query.triggerId !== undefined) filters.triggerId = query.triggerId;

@@ -1,6 +1,6 @@
 import { buildRun, recordAudit, slotRunId, type Engine } from './engine.js';
-import { ConflictError, NotFoundError, ValidationError } from './errors.js';
-import { checkPage } from './paging.js';
+import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
+import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 import type { SchemaMap } from './registry.js';
 import { firstSlot, nextSlot, slotsBetween } from './slots.js';
 import {
@@ -12,7 +12,7 @@ import {
   type UpdateTriggerInput,
   type ValidTriggerFields,
 } from './trigger-input.js';
-import type { Page, PageQuery, RunRecord, TriggerRecord, TriggerStatus } from './types.js';
+import { TRIGGER_STATUSES, type Page, type PageQuery, type RunRecord, type TriggerRecord, type TriggerStatus } from './types.js';
 
 /** Who did it, for the audit trail. Default: the scoped owner, else `system`. */
 export interface ActorOptions {
@@ -65,8 +65,10 @@ export interface TriggersApi<S extends SchemaMap, CreateInput = CreateTriggerInp
 }
 
 export interface BackfillRange extends ActorOptions {
-  from: Date;
-  to: Date;
+  /** Start of the range, inclusive: a Date or an ISO-8601 string with an offset. */
+  from: Date | string;
+  /** End of the range, exclusive, not in the future. */
+  to: Date | string;
 }
 
 export interface BackfillResult {
@@ -98,7 +100,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     const actor = this.actor(options);
     await engine.ready();
     let candidate: unknown = input;
-    if (this.scopeOwner !== undefined && typeof input === 'object' && input !== null) {
+    if (this.scopeOwner !== undefined && typeof input === 'object' && input !== null && !Array.isArray(input)) {
       const given = (input as { owner?: unknown }).owner;
       if (given !== undefined && given !== this.scopeOwner) {
         throw ValidationError.from([{ path: 'owner', message: 'must be the owner of this view (or omitted)' }], 'Invalid trigger');
@@ -147,8 +149,14 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
   }
 
   async list(query: TriggerListQuery = {}): Promise<Page<TriggerRecord>> {
-    await this.engine.ready();
     const { limit, offset } = checkPage(query);
+    const issues: ValidationIssue[] = [];
+    checkChoice(query.status, TRIGGER_STATUSES, 'status', issues);
+    checkText(query.taskType, 'taskType', issues);
+    checkText(query.name, 'name', issues);
+    checkText(query.owner, 'owner', issues);
+    throwIfIssues(issues, 'Invalid trigger query');
+    await this.engine.ready();
     const owner = this.scopeOwner ?? query.owner;
     return this.engine.store.listTriggers({
       limit,
@@ -276,11 +284,11 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     checkId(id, 'trigger');
     const actor = this.actor(range ?? {});
     const now = engine.now();
-    const from = range?.from instanceof Date ? range.from : new Date(Number.NaN);
-    const to = range?.to instanceof Date ? range.to : new Date(Number.NaN);
-    const issues = [];
-    if (Number.isNaN(from.getTime())) issues.push({ path: 'from', message: 'must be a valid Date' });
-    if (Number.isNaN(to.getTime())) issues.push({ path: 'to', message: 'must be a valid Date' });
+    const from = instantOf(range?.from);
+    const to = instantOf(range?.to);
+    const issues: ValidationIssue[] = [];
+    if (Number.isNaN(from.getTime())) issues.push({ path: 'from', message: 'must be a Date or an ISO-8601 string with an offset' });
+    if (Number.isNaN(to.getTime())) issues.push({ path: 'to', message: 'must be a Date or an ISO-8601 string with an offset' });
     else if (to.getTime() > now.getTime()) issues.push({ path: 'to', message: 'must not be in the future: backfill replays past slots' });
     if (issues.length === 0 && from.getTime() >= to.getTime()) issues.push({ path: 'to', message: 'must be after from' });
     if (issues.length > 0) throw ValidationError.from(issues, 'Invalid backfill range');
@@ -338,6 +346,12 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
 /** Time-based schedules end; manual and event triggers never complete. */
 function isTimed(trigger: TriggerRecord): boolean {
   return trigger.schedule.kind === 'cron' || trigger.schedule.kind === 'interval' || trigger.schedule.kind === 'once';
+}
+
+function instantOf(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'string' && /(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return new Date(Date.parse(value));
+  return new Date(Number.NaN);
 }
 
 function calendarNames(engine: Engine): ReadonlySet<string> {

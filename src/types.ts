@@ -54,6 +54,7 @@ export type ScheduleInput =
 
 /** `active`: firing; `paused`: no new slots; `completed`: its schedule has no more slots. */
 export type TriggerStatus = 'active' | 'paused' | 'completed';
+export const TRIGGER_STATUSES: readonly TriggerStatus[] = ['active', 'paused', 'completed'];
 
 /**
  * What to do with slots that came due while nothing could fire them (all instances down, the
@@ -61,6 +62,7 @@ export type TriggerStatus = 'active' | 'paused' | 'completed';
  * `all`: every missed slot, oldest first, within the catch-up window.
  */
 export type MisfirePolicy = 'skip' | 'once' | 'all';
+export const MISFIRE_POLICIES: readonly MisfirePolicy[] = ['skip', 'once', 'all'];
 
 /**
  * What to do when a run is due while a previous run of the same trigger still runs.
@@ -69,6 +71,7 @@ export type MisfirePolicy = 'skip' | 'once' | 'all';
  * one's signal, then start.
  */
 export type OverlapPolicy = 'queue' | 'allow' | 'skip' | 'cancel-previous';
+export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['queue', 'allow', 'skip', 'cancel-previous'];
 
 /** Per-trigger or per-handler retry settings. */
 export interface RetryOptions {
@@ -137,12 +140,14 @@ export interface TriggerTiming {
 
 /** `skipped`: recorded but not executed (overlap policy `skip`). */
 export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'skipped';
+export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out', 'skipped'];
 
 /** Statuses a run never leaves. */
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out', 'skipped'];
 
 /** Why the run exists. */
 export type RunSource = 'schedule' | 'manual' | 'event' | 'backfill';
+export const RUN_SOURCES: readonly RunSource[] = ['schedule', 'manual', 'event', 'backfill'];
 
 /** Name and message of an error, as stored. Never a stack. */
 export interface RunError {
@@ -224,6 +229,10 @@ export type AuditAction =
   | 'trigger.run'
   | 'trigger.backfill'
   | 'run.cancel';
+
+export const AUDIT_ACTIONS: readonly AuditAction[] = [
+  'trigger.create', 'trigger.update', 'trigger.delete', 'trigger.pause', 'trigger.resume', 'trigger.run', 'trigger.backfill', 'run.cancel',
+];
 
 export interface AuditEntry {
   id: string;

@@ -43,7 +43,7 @@ describe('runs.cancel', () => {
     await clock.advance(10 * SECOND);
     expect(signals).toHaveLength(0);
     expect(await scheduler.runs.get(run.id)).toMatchObject({ status: 'cancelled', attempt: 0, finishedAt: new Date(T0) });
-    await expect(scheduler.runs.cancel(run.id)).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(scheduler.runs.cancel(run.id)).rejects.toMatchObject({ name: 'ConflictError' });
     await scheduler.stop();
   });
 

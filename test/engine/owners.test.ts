@@ -98,6 +98,6 @@ describe('owner scoping', () => {
 
   it('rejects an empty owner for a scoped view', () => {
     const { scheduler } = testScheduler({ handlers: { job: { schema: z.object({}), run: () => undefined } } });
-    expect(() => scheduler.forOwner('')).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
+    expect(() => scheduler.forOwner('')).toThrow(expect.objectContaining({ name: 'ValidationError' }));
   });
 });

@@ -131,7 +131,7 @@ describe('runs, audit and health', () => {
     const path = `/api/scheduler/runs/${encodeURIComponent(runId)}`;
     expect((await h.http.get(path).set(h.a).expect(200)).body).toMatchObject({ id: runId, status: 'pending', attempts: [] });
     expect((await h.http.post(`${path}/cancel`).set(h.a).expect(200)).body.status).toBe('cancelled');
-    await h.http.post(`${path}/cancel`).set(h.a).expect(404); // already finished
+    await h.http.post(`${path}/cancel`).set(h.a).expect(409); // already finished
   });
 
   it('lists the audit trail for admins, filtered and paged', async () => {
