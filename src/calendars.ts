@@ -41,7 +41,7 @@ export class Calendar {
     this.zone = zoneOf(isValidZone(timezone) ? timezone : 'UTC');
     this.dates = new Set();
     for (const date of definition.dates ?? []) {
-      if (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(Date.parse(`${date}T00:00:00Z`))) this.dates.add(date);
+      if (isCalendarDate(date)) this.dates.add(date);
       else problems.push(`dates: ${JSON.stringify(date)} is not a YYYY-MM-DD date`);
     }
     this.weekly = [];
@@ -85,6 +85,13 @@ export function buildCalendars(definitions: Record<string, CalendarDefinition> |
     calendars.set(name, new Calendar(name, definition ?? {}));
   }
   return calendars;
+}
+
+/** A real `YYYY-MM-DD` day: V8's Date.parse rolls `2026-02-30` over to March 2, so the round trip is checked. */
+function isCalendarDate(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const t = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === value;
 }
 
 function minutesOf(value: unknown): number | null {

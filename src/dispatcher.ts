@@ -35,6 +35,8 @@ export class Dispatcher {
   private windowEnd = 0;
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
+  /** Wake-ups for jittered runs, by the instant they become claimable. */
+  private readonly wakeTimers = new Map<number, TimerHandle>();
 
   constructor(
     private readonly engine: Engine,
@@ -55,6 +57,8 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.active = false;
     this.disarm();
+    for (const timer of this.wakeTimers.values()) this.engine.options.clock.clearTimeout(timer);
+    this.wakeTimers.clear();
     await this.firing;
     this.heap = new BinaryHeap<Entry>((a, b) => a.at - b.at);
     this.current.clear();
@@ -191,6 +195,7 @@ export class Dispatcher {
           this.current.delete(fire.triggerId);
           this.afterFired(fire, missedFrom);
           if (fire.run) created = true;
+          if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.wakeAt(fire.run.availableAt.getTime());
         } else {
           if (result === 'duplicate') this.engine.metrics.increment('slotsTakenElsewhere');
           this.current.delete(fire.triggerId);
@@ -199,6 +204,18 @@ export class Dispatcher {
       }
       if (created) this.onRunsCreated();
     }
+  }
+
+  /** A jittered run becomes claimable after its slot: wake the executor then, not at the next poll. */
+  private wakeAt(at: number): void {
+    if (!this.active || this.wakeTimers.has(at)) return;
+    const timer = this.engine.options.clock.setTimeout(() => {
+      this.wakeTimers.delete(at);
+      // Node timers may fire a millisecond before the wall clock reaches `at`.
+      if (this.engine.now().getTime() < at) this.wakeAt(at);
+      else this.onRunsCreated();
+    }, at - this.engine.now().getTime());
+    this.wakeTimers.set(at, timer);
   }
 
   private afterFired(fire: SlotFire, missedFrom: Date | null): void {

@@ -20,8 +20,8 @@ export interface Engine {
   ready(): Promise<void>;
   now(): Date;
   newId(): string;
-  /** Something changed here: fire and claim without waiting for the poll. */
-  wake(): void;
+  /** Something changed here: claim work now (or at `at`, for runs that become available later) without waiting for the poll. */
+  wake(at?: Date): void;
   /** A trigger changed here: refresh the dispatcher's copy. */
   triggerChanged(trigger: TriggerRecord | null, id: string): void;
 }

@@ -13,7 +13,7 @@ import type { AttemptRecord, RunError, RunRecord } from './types.js';
 interface ActiveRun {
   run: RunRecord;
   token: string;
-  controller: AbortController;
+  controller: RunAbort;
   lock: Lock | null;
   leaseExpiresAt: number;
 }
@@ -172,7 +172,7 @@ export class Executor {
     const active: ActiveRun = {
       run,
       token,
-      controller: new AbortController(),
+      controller: new RunAbort(),
       lock: null,
       leaseExpiresAt: (run.lease?.expiresAt ?? this.engine.now()).getTime(),
     };
@@ -247,11 +247,14 @@ export class Executor {
   private async anotherWaits(run: RunRecord, now: Date): Promise<boolean> {
     if (run.source !== 'schedule' || now.getTime() - run.scheduledFor.getTime() > this.engine.options.misfireGraceMs) return false;
     try {
-      // The newest older pending run waits already if it existed before this slot came due
-      // (catch-up runs are all created at once, after their slots, and do not count).
-      const older = await this.engine.store.listRuns({ triggerId: run.triggerId, status: 'pending', to: run.scheduledFor, limit: 1, offset: 0 });
-      const waiting = older.items[0];
-      return waiting !== undefined && waiting.createdAt.getTime() <= run.scheduledFor.getTime();
+      // An older run waits already if it existed before this slot came due (catch-up runs are all
+      // created at once, after their slots, and do not count). A waiting run is pending, or
+      // `running` for a moment while some instance claims it to recheck the lock: only one run
+      // holds the lock, so two older running ones mean one of them waits.
+      const older = (status: 'pending' | 'running') => this.engine.store.listRuns({ triggerId: run.triggerId, status, to: run.scheduledFor, limit: 10, offset: 0 });
+      const [pending, running] = await Promise.all([older('pending'), older('running')]);
+      const queued = (r: RunRecord): boolean => r.id !== run.id && r.overlap !== 'allow' && r.createdAt.getTime() <= run.scheduledFor.getTime();
+      return pending.items.some(queued) || running.items.filter(queued).length >= 2;
     } catch (error) {
       this.reportError('listRuns', error);
       return false;
@@ -290,12 +293,12 @@ export class Executor {
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
       const payload = await engine.registry.validate(run.taskType, run.payload);
-      const value = await raceAbort(Promise.resolve().then(() => this.invoke(active, payload)), controller.signal);
+      const value = await raceAbort(Promise.resolve().then(() => this.invoke(active, payload)), controller);
       const problem = unstorable(value);
       // A result no store can keep would make every write of this outcome fail, forever.
       outcome = problem ? { ok: false, error: new NonRetryableError(`the handler's result cannot be stored (${problem}); return plain JSON-like data`) } : { ok: true, value };
     } catch (error) {
-      outcome = { ok: false, error: controller.signal.aborted ? controller.signal.reason : error };
+      outcome = { ok: false, error: controller.aborted ? controller.reason : error };
     } finally {
       engine.options.clock.clearTimeout(timeout);
     }
@@ -320,7 +323,9 @@ export class Executor {
       maxAttempts: run.maxAttempts,
       scheduledFor: run.scheduledFor,
       source: run.source,
-      signal: controller.signal,
+      get signal() {
+        return controller.signal;
+      },
       ...(run.event ? { event: run.event } : {}),
       progress: async (percent: number, note?: string) => {
         if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError('progress must be a number from 0 to 100');
@@ -351,7 +356,8 @@ export class Executor {
       this.finish(active, { status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed'), ...progress }, () => {
         this.countForAutoPause(run, false);
         engine.metrics.increment('runsCompleted');
-        engine.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
+        // Copying the run for the event is a large part of a short run's cost: only with listeners.
+        if (engine.events.has('run:completed')) engine.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
       });
       return;
     }
@@ -411,7 +417,10 @@ export class Executor {
 
   /** Queues the write; `after` runs once the store accepted it under our lease. */
   private finish(active: ActiveRun, finish: DistributiveOmit<RunFinish, 'runId' | 'token'>, after?: () => void): void {
-    const entry = { ...finish, runId: active.run.id, token: active.token } as RunFinish;
+    // `finish` is a fresh object from the caller: completing it avoids copying it.
+    const entry = finish as RunFinish;
+    entry.runId = active.run.id;
+    entry.token = active.token;
     this.writer.write(entry, (held) => {
       if (held) after?.();
       else {
@@ -470,19 +479,49 @@ function unstorable(value: unknown): string | null {
   }
 }
 
-/** Resolves or rejects with the handler, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/**
+ * A run's abort switch. The handler's `AbortSignal` is made on first use of `signal`: most
+ * handlers never read it, and an AbortController (an EventTarget) costs more to make and to
+ * listen to than the rest of a run's bookkeeping. The first `abort` wins, as with a controller.
+ */
+class RunAbort {
+  aborted = false;
+  reason: unknown = undefined;
+  /** Called once, at the first abort (the race in `raceAbort`). */
+  onAbort: ((reason: unknown) => void) | null = null;
+  private controller: AbortController | null = null;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const onAbort = this.onAbort;
+    this.onAbort = null;
+    onAbort?.(reason);
+    this.controller?.abort(reason);
+  }
+}
+
+/** Resolves or rejects with the handler, or rejects with the abort reason as soon as the run is aborted. */
+function raceAbort<T>(work: Promise<T>, abort: RunAbort): Promise<T> {
+  if (abort.aborted) return Promise.reject(abort.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    abort.onAbort = reject;
     work.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        abort.onAbort = null;
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        abort.onAbort = null;
         reject(error);
       },
     );

@@ -59,7 +59,7 @@ export async function publishEvent(engine: Engine, name: string, data: unknown, 
     engine.events.emit('run:scheduled', { run });
   }
   engine.events.emit('event:published', { name, eventId, runs: created.length });
-  if (created.length > 0) engine.wake();
+  for (const run of created) engine.wake(run.availableAt);
   return { eventId, runs: created, duplicates: runs.length - created.length };
 }
 

@@ -121,7 +121,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     ready: () => (initPromise ??= store.init()),
     now: () => new Date(clock.now()),
     newId: () => randomId(resolved.random),
-    wake: () => parts.executor?.wake(),
+    wake: (at) => (at && at.getTime() > clock.now() ? parts.executor?.wakeAt(at.getTime()) : parts.executor?.wake()),
     triggerChanged: (trigger, id) => parts.dispatcher?.triggerChanged(trigger, id),
   };
   const health = new Health(engine);

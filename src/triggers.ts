@@ -229,7 +229,12 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     const { next, changed } = await this.modify(id, (current) => {
       if (current.status !== 'paused') return null;
       const { pausedReason: _reason, ...rest } = current;
-      return { ...rest, status: current.nextFireAt === null && isTimed(current) ? 'completed' : 'active' };
+      return {
+        ...rest,
+        status: current.nextFireAt === null && isTimed(current) ? 'completed' : 'active',
+        // A resumed trigger gets a fresh failure streak.
+        ...(current.autoPause ? { autoPause: { ...current.autoPause, consecutiveFailures: 0 } } : {}),
+      };
     });
     if (!changed) return next;
     await recordAudit(this.engine, { actor, action: 'trigger.resume', owner: next.owner, triggerId: id });
