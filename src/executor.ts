@@ -2,6 +2,7 @@ import type { TimerHandle } from './clock.js';
 import { retryPolicyFor, type Engine } from './engine.js';
 import { CancelledError, describeError, LeaseLostError, NonRetryableError, StoppedError, TimeoutError, isPunctualError } from './errors.js';
 import { countOutcome } from './auto-pause.js';
+import { decideOverlap } from './overlap.js';
 import { FinishWriter } from './finish-writer.js';
 import type { Lock } from './locks/types.js';
 import { randomId } from './random.js';
@@ -111,6 +112,10 @@ export class Executor {
 
   private async claimLoop(): Promise<void> {
     const { engine } = this;
+    // Handlers that finish together each call wake(): let the others of this round of
+    // microtasks free their slots first, so one claim fills them all instead of claiming one
+    // run, then the rest.
+    await Promise.resolve();
     do {
       this.claimAgain = false;
       for (;;) {
@@ -209,71 +214,26 @@ export class Executor {
     const { engine } = this;
     const { run } = active;
     const now = engine.now();
-    try {
-      active.lock = await engine.locks.acquire({
-        resource: `trigger:${run.triggerId}`,
-        owner: engine.options.instanceId,
-        token: active.token,
-        ttlMs: engine.options.leaseMs,
-        now,
-      });
-    } catch (error) {
-      this.reportError('lock.acquire', error);
-      this.finish(active, { status: 'pending', availableAt: new Date(now.getTime() + engine.options.pollIntervalMs), undoAttempt: true });
-      return false;
+    const decision = await decideOverlap(engine, run, active.token, now, {
+      reportError: this.reportError,
+      cancelLocal: (runId) => this.cancelLocal(runId),
+    });
+    if (decision.kind === 'run') {
+      active.lock = decision.lock;
+      return true;
     }
-    if (active.lock) return true;
-    if (run.overlap === 'skip' || (run.overlap === 'queue' && (await this.anotherWaits(run, now)))) {
-      const reason = run.overlap === 'skip' ? 'the previous run of this trigger was still running' : 'a run of this trigger is already waiting';
-      const error: RunError = { name: 'Skipped', message: reason };
+    if (decision.kind === 'skip') {
+      const error: RunError = { name: 'Skipped', message: decision.reason };
       this.finish(active, { status: 'skipped', finishedAt: now, durationMs: 0, error, expiresAt: this.expiry(now) }, () => {
         engine.metrics.increment('runsSkipped');
-        engine.events.emit('run:skipped', { run: { ...run, status: 'skipped', error }, reason });
+        engine.events.emit('run:skipped', { run: { ...run, status: 'skipped', error }, reason: decision.reason });
       });
       return false;
     }
-    if (run.overlap === 'cancel-previous') await this.cancelPrevious(run);
     const availableAt = now.getTime() + engine.options.pollIntervalMs;
     this.finish(active, { status: 'pending', availableAt: new Date(availableAt), undoAttempt: true });
     this.wakeAt(availableAt);
     return false;
-  }
-
-  /**
-   * Overlap `queue` keeps at most one run waiting: a fresh scheduled run is skipped when an older
-   * run of the trigger was already waiting when its slot came due. Catch-up runs, manual runs,
-   * events and backfills all wait their turn.
-   */
-  private async anotherWaits(run: RunRecord, now: Date): Promise<boolean> {
-    if (run.source !== 'schedule' || now.getTime() - run.scheduledFor.getTime() > this.engine.options.misfireGraceMs) return false;
-    try {
-      // An older run waits already if it existed before this slot came due (catch-up runs are all
-      // created at once, after their slots, and do not count). A waiting run is pending, or
-      // `running` for a moment while some instance claims it to recheck the lock: only one run
-      // holds the lock, so two older running ones mean one of them waits.
-      const older = (status: 'pending' | 'running') => this.engine.store.listRuns({ triggerId: run.triggerId, status, to: run.scheduledFor, limit: 10, offset: 0 });
-      const [pending, running] = await Promise.all([older('pending'), older('running')]);
-      const queued = (r: RunRecord): boolean => r.id !== run.id && r.overlap !== 'allow' && r.createdAt.getTime() <= run.scheduledFor.getTime();
-      return pending.items.some(queued) || running.items.filter(queued).length >= 2;
-    } catch (error) {
-      this.reportError('listRuns', error);
-      return false;
-    }
-  }
-
-  /** Overlap `cancel-previous`: asks every running run of the trigger to abort (here at once, elsewhere at its next lease renewal). */
-  private async cancelPrevious(run: RunRecord): Promise<void> {
-    const { engine } = this;
-    try {
-      const running = await engine.store.listRuns({ triggerId: run.triggerId, status: 'running', limit: 100, offset: 0 });
-      for (const other of running.items) {
-        if (other.id === run.id) continue;
-        await engine.store.cancelRun(other.id, engine.now(), engine.options.retentionMs);
-        this.cancelLocal(other.id);
-      }
-    } catch (error) {
-      this.reportError('cancelRun', error);
-    }
   }
 
   private async runHandler(active: ActiveRun): Promise<void> {

@@ -1,0 +1,72 @@
+import type { Engine } from './engine.js';
+import type { Lock } from './locks/types.js';
+import type { RunRecord } from './types.js';
+
+/** What to do with a claimed run, given its trigger's lock and overlap policy. */
+export type OverlapDecision =
+  | { kind: 'run'; lock: Lock }
+  /** Record the run as skipped. */
+  | { kind: 'skip'; reason: string }
+  /** Hand the run back to the queue for a later try. */
+  | { kind: 'defer' };
+
+export interface OverlapHooks {
+  reportError: (operation: string, error: unknown) => void;
+  /** Aborts a run executing on this instance. */
+  cancelLocal: (runId: string) => void;
+}
+
+/**
+ * Takes the lock `trigger:<id>` for a run (policies other than `allow`); when another run of the
+ * trigger holds it, applies the run's overlap policy across instances (B2).
+ */
+export async function decideOverlap(engine: Engine, run: RunRecord, token: string, now: Date, hooks: OverlapHooks): Promise<OverlapDecision> {
+  let lock: Lock | null;
+  try {
+    lock = await engine.locks.acquire({ resource: `trigger:${run.triggerId}`, owner: engine.options.instanceId, token, ttlMs: engine.options.leaseMs, now });
+  } catch (error) {
+    hooks.reportError('lock.acquire', error);
+    return { kind: 'defer' };
+  }
+  if (lock) return { kind: 'run', lock };
+  if (run.overlap === 'skip') return { kind: 'skip', reason: 'the previous run of this trigger was still running' };
+  if (run.overlap === 'queue' && (await anotherWaits(engine, run, now, hooks))) return { kind: 'skip', reason: 'a run of this trigger is already waiting' };
+  if (run.overlap === 'cancel-previous') await cancelPrevious(engine, run, hooks);
+  return { kind: 'defer' };
+}
+
+/**
+ * Overlap `queue` keeps at most one run waiting: a fresh scheduled run is skipped when an older
+ * run of the trigger was already waiting when its slot came due. Catch-up runs, manual runs,
+ * events and backfills all wait their turn.
+ */
+async function anotherWaits(engine: Engine, run: RunRecord, now: Date, hooks: OverlapHooks): Promise<boolean> {
+  if (run.source !== 'schedule' || now.getTime() - run.scheduledFor.getTime() > engine.options.misfireGraceMs) return false;
+  try {
+    // An older run waits already if it existed before this slot came due (catch-up runs are all
+    // created at once, after their slots, and do not count). A waiting run is pending, or
+    // `running` for a moment while some instance claims it to recheck the lock: only one run
+    // holds the lock, so two older running ones mean one of them waits.
+    const older = (status: 'pending' | 'running') => engine.store.listRuns({ triggerId: run.triggerId, status, to: run.scheduledFor, limit: 10, offset: 0 });
+    const [pending, running] = await Promise.all([older('pending'), older('running')]);
+    const queued = (r: RunRecord): boolean => r.id !== run.id && r.overlap !== 'allow' && r.createdAt.getTime() <= run.scheduledFor.getTime();
+    return pending.items.some(queued) || running.items.filter(queued).length >= 2;
+  } catch (error) {
+    hooks.reportError('listRuns', error);
+    return false;
+  }
+}
+
+/** Overlap `cancel-previous`: asks every running run of the trigger to abort (here at once, elsewhere at its next lease renewal). */
+async function cancelPrevious(engine: Engine, run: RunRecord, hooks: OverlapHooks): Promise<void> {
+  try {
+    const running = await engine.store.listRuns({ triggerId: run.triggerId, status: 'running', limit: 100, offset: 0 });
+    for (const other of running.items) {
+      if (other.id === run.id) continue;
+      await engine.store.cancelRun(other.id, engine.now(), engine.options.retentionMs);
+      hooks.cancelLocal(other.id);
+    }
+  } catch (error) {
+    hooks.reportError('cancelRun', error);
+  }
+}
