@@ -17,6 +17,9 @@ interface ActiveRun {
   controller: RunAbort;
   lock: Lock | null;
   leaseExpiresAt: number;
+  /** A lease or lock renewal of this run is in flight: a slow store must not stack them up. */
+  renewingLease: boolean;
+  renewingLock: boolean;
 }
 
 /**
@@ -180,13 +183,18 @@ export class Executor {
       controller: new RunAbort(),
       lock: null,
       leaseExpiresAt: (run.lease?.expiresAt ?? this.engine.now()).getTime(),
+      renewingLease: false,
+      renewingLock: false,
     };
+    // The run may still be executing here under an older lease that expired (and was recovered):
+    // that execution lost its lease, so it stops and its outcome is discarded.
+    this.active.get(run.id)?.controller.abort(new LeaseLostError('the run was claimed again after its lease expired'));
     this.active.set(run.id, active);
     this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
     const done: Promise<void> = this.execute(active)
       .catch((error: unknown) => this.reportError('execute', error))
       .finally(() => {
-        this.active.delete(run.id);
+        if (this.active.get(run.id) === active) this.active.delete(run.id);
         this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 1) - 1);
         this.settled.delete(done);
         this.wake();
@@ -216,6 +224,7 @@ export class Executor {
     const now = engine.now();
     const decision = await decideOverlap(engine, run, active.token, now, {
       reportError: this.reportError,
+      reportOk: this.reportOk,
       cancelLocal: (runId) => this.cancelLocal(runId),
     });
     if (decision.kind === 'run') {
@@ -390,39 +399,72 @@ export class Executor {
     });
   }
 
-  /** Renews every held lease (and trigger lock) at a third of the lease time. */
+  /**
+   * Renews every held lease and trigger lock at a third of the lease time. The timer re-arms at
+   * once, and lease and lock renewals run apart, so a slow lock store cannot hold up leases.
+   */
   private armRenewal(): void {
     const interval = Math.max(100, Math.floor(this.engine.options.leaseMs / 3));
     this.renewTimer = this.engine.options.clock.setTimeout(() => {
-      void this.renewAll().finally(() => {
-        if (this.accepting || this.active.size > 0) this.armRenewal();
-        else this.renewTimer = null;
-      });
+      this.renewTimer = null;
+      this.renewAll();
+      if (this.accepting || this.active.size > 0) this.armRenewal();
     }, interval);
   }
 
-  private async renewAll(): Promise<void> {
+  private renewAll(): void {
+    const now = this.engine.now();
+    for (const active of this.active.values()) {
+      if (now.getTime() >= active.leaseExpiresAt) {
+        active.controller.abort(new LeaseLostError('the lease expired before it could be renewed'));
+        continue;
+      }
+      if (!active.renewingLease) void this.renewLease(active, now);
+      if (active.lock && !active.renewingLock) void this.renewLock(active, now);
+    }
+  }
+
+  private async renewLease(active: ActiveRun, now: Date): Promise<void> {
     const { engine } = this;
-    const now = engine.now();
     const expiresAt = new Date(now.getTime() + engine.options.leaseMs);
-    await Promise.all(
-      [...this.active.values()].map(async (active) => {
-        if (now.getTime() >= active.leaseExpiresAt) {
-          active.controller.abort(new LeaseLostError('the lease expired before it could be renewed'));
-          return;
-        }
-        try {
-          const renewal = await engine.store.renewLease(active.run.id, active.token, expiresAt);
-          this.reportOk('renewLease');
-          if (!renewal.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
-          active.leaseExpiresAt = expiresAt.getTime();
-          if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
-          if (active.lock) active.lock = (await engine.locks.renew(active.lock, engine.options.leaseMs, now)) ?? active.lock;
-        } catch (error) {
-          this.reportError('renewLease', error);
-        }
-      }),
-    );
+    active.renewingLease = true;
+    try {
+      const renewal = await engine.store.renewLease(active.run.id, active.token, expiresAt);
+      this.reportOk('renewLease');
+      if (!renewal.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
+      active.leaseExpiresAt = expiresAt.getTime();
+      if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
+    } catch (error) {
+      this.reportError('renewLease', error);
+    } finally {
+      active.renewingLease = false;
+    }
+  }
+
+  /**
+   * Keeps the trigger lock. If it was lost (expired, or the lock store forgot it), it is taken
+   * again; if another run holds it now, this run stops and goes back to the queue, so two runs of
+   * the trigger never go on side by side.
+   */
+  private async renewLock(active: ActiveRun, now: Date): Promise<void> {
+    const { engine } = this;
+    const lock = active.lock;
+    if (!lock) return;
+    active.renewingLock = true;
+    try {
+      let held = await engine.locks.renew(lock, engine.options.leaseMs, now);
+      held ??= await engine.locks.acquire({ resource: lock.resource, owner: lock.owner, token: lock.token, ttlMs: engine.options.leaseMs, now });
+      this.reportOk('lock.renew');
+      if (held) active.lock = held;
+      else {
+        active.lock = null;
+        active.controller.abort(new StoppedError('the trigger lock was lost to another run; the run goes back to the queue'));
+      }
+    } catch (error) {
+      this.reportError('lock.renew', error);
+    } finally {
+      active.renewingLock = false;
+    }
   }
 }
 
@@ -472,7 +514,11 @@ class RunAbort {
 
 /** Resolves or rejects with the handler, or rejects with the abort reason as soon as the run is aborted. */
 function raceAbort<T>(work: Promise<T>, abort: RunAbort): Promise<T> {
-  if (abort.aborted) return Promise.reject(abort.reason);
+  if (abort.aborted) {
+    // The handler still runs (and may reject once it sees the aborted signal): nothing waits for it.
+    work.catch(() => undefined);
+    return Promise.reject(abort.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     abort.onAbort = reject;
     work.then(

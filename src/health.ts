@@ -3,7 +3,7 @@ import { describeError } from './errors.js';
 
 /** What `scheduler.health()` reports (R12). */
 export interface HealthReport {
-  /** `ok`: started and the store answers; `degraded`: store errors; `stopped`: not started. */
+  /** `ok`: started and the store and lock store answer; `degraded`: store or lock-store errors; `stopped`: not started. */
   status: 'ok' | 'degraded' | 'stopped';
   instanceId: string;
   store: {
@@ -14,6 +14,8 @@ export interface HealthReport {
     /** The latest store error, while the store is failing. */
     error?: { name: string; message: string; operation: string; since: Date };
   };
+  /** The lock store, with its latest error while it is failing (e.g. Redis down). */
+  lockStore: { kind: string; error?: { name: string; message: string; operation: string; since: Date } };
   /** `notify`: the store pushes changes; `poll`: changes from other instances are seen at the next poll. */
   wakeups: 'notify' | 'poll';
   /** Lateness of the most recent run start, ms. */
@@ -24,24 +26,28 @@ export interface HealthReport {
   running: number;
 }
 
-/** Tracks store failures reported by the engine's loops. */
+type Source = 'store' | 'lockStore';
+
+/** Tracks store and lock-store failures reported by the engine's loops, each cleared by a success of the same kind. */
 export class Health {
   notifications = false;
-  private failure: { error: unknown; operation: string; since: Date } | null = null;
+  private readonly failures = new Map<Source, { error: unknown; operation: string; since: Date }>();
 
   constructor(private readonly engine: Engine) {}
 
   failed(operation: string, error: unknown): void {
     this.engine.metrics.increment('storeErrors');
-    if (!this.failure) this.failure = { error, operation, since: this.engine.now() };
-    else this.failure = { ...this.failure, error, operation };
+    const source = sourceOf(operation);
+    const current = this.failures.get(source);
+    this.failures.set(source, { error, operation, since: current?.since ?? this.engine.now() });
   }
 
   succeeded(operation: string): void {
-    if (!this.failure) return;
-    const downtimeMs = this.engine.now().getTime() - this.failure.since.getTime();
-    this.failure = null;
-    this.engine.events.emit('scheduler:recovered', { operation, downtimeMs });
+    const source = sourceOf(operation);
+    const failure = this.failures.get(source);
+    if (!failure) return;
+    this.failures.delete(source);
+    this.engine.events.emit('scheduler:recovered', { operation, downtimeMs: this.engine.now().getTime() - failure.since.getTime() });
   }
 
   async report(state: { running: number; queueDepth: number; started: boolean }): Promise<HealthReport> {
@@ -57,20 +63,27 @@ export class Health {
       reachable = false;
       pingError = error;
     }
-    const failure = this.failure ?? (pingError ? { error: pingError, operation: 'ping', since: engine.now() } : null);
+    const storeFailure = this.failures.get('store') ?? (pingError ? { error: pingError, operation: 'ping', since: engine.now() } : null);
+    const lockFailure = this.failures.get('lockStore');
+    const describe = (f: { error: unknown; operation: string; since: Date }) => ({ ...describeError(f.error), operation: f.operation, since: f.since });
     return {
-      status: !state.started ? 'stopped' : reachable && !this.failure ? 'ok' : 'degraded',
+      status: !state.started ? 'stopped' : reachable && this.failures.size === 0 ? 'ok' : 'degraded',
       instanceId: engine.options.instanceId,
       store: {
         kind: engine.store.kind,
         reachable,
         latencyMs,
-        ...(failure ? { error: { ...describeError(failure.error), operation: failure.operation, since: failure.since } } : {}),
+        ...(storeFailure ? { error: describe(storeFailure) } : {}),
       },
+      lockStore: { kind: engine.locks.kind, ...(lockFailure ? { error: describe(lockFailure) } : {}) },
       wakeups: this.notifications ? 'notify' : 'poll',
       dispatchLagMs: engine.metrics.lastDispatchLagMs,
       queueDepth: state.queueDepth,
       running: state.running,
     };
   }
+}
+
+function sourceOf(operation: string): Source {
+  return operation.startsWith('lock') ? 'lockStore' : 'store';
 }

@@ -12,6 +12,7 @@ export type OverlapDecision =
 
 export interface OverlapHooks {
   reportError: (operation: string, error: unknown) => void;
+  reportOk: (operation: string) => void;
   /** Aborts a run executing on this instance. */
   cancelLocal: (runId: string) => void;
 }
@@ -28,6 +29,7 @@ export async function decideOverlap(engine: Engine, run: RunRecord, token: strin
     hooks.reportError('lock.acquire', error);
     return { kind: 'defer' };
   }
+  hooks.reportOk('lock.acquire');
   if (lock) return { kind: 'run', lock };
   if (run.overlap === 'skip') return { kind: 'skip', reason: 'the previous run of this trigger was still running' };
   if (run.overlap === 'queue' && (await anotherWaits(engine, run, now, hooks))) return { kind: 'skip', reason: 'a run of this trigger is already waiting' };
@@ -41,7 +43,8 @@ export async function decideOverlap(engine: Engine, run: RunRecord, token: strin
  * events and backfills all wait their turn.
  */
 async function anotherWaits(engine: Engine, run: RunRecord, now: Date, hooks: OverlapHooks): Promise<boolean> {
-  if (run.source !== 'schedule' || now.getTime() - run.scheduledFor.getTime() > engine.options.misfireGraceMs) return false;
+  // Only a fresh slot can be turned away: never a run taken over after a lost lease or retried.
+  if (run.source !== 'schedule' || run.attempts.length > 0 || now.getTime() - run.scheduledFor.getTime() > engine.options.misfireGraceMs) return false;
   try {
     // An older run waits already if it existed before this slot came due (catch-up runs are all
     // created at once, after their slots, and do not count). A waiting run is pending, or

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { FINAL_RUN_STATUSES } from '../../types.js';
 import { AUDIT_COLUMNS, RUN_COLUMNS, TRIGGER_COLUMNS, type Column } from './rows.js';
 import { quoteIdent } from './schema.js';
@@ -50,10 +51,19 @@ export class PostgresSql {
     this.locks = `${s}.locks`;
   }
 
-  /** A statement name unique to this schema, for prepared statements. */
+  /**
+   * A statement name unique to this schema, for prepared statements. PostgreSQL truncates names
+   * to 63 bytes, so the schema is represented by a hash, not spelled out.
+   */
   name(statement: string): string {
-    return `punctual:${this.schema}:${statement}`;
+    return `punctual:${this.schemaKey}:${statement}`;
   }
+
+  private get schemaKey(): string {
+    return (this.cachedKey ??= createHash('sha256').update(this.schema).digest('hex').slice(0, 16));
+  }
+
+  private cachedKey: string | undefined;
 
   /** $1 trigger JSON. */
   get insertTrigger(): string {
@@ -177,14 +187,18 @@ export class PostgresSql {
    * the run; of several finishes of one run in a batch, the first that holds it applies (the
    * later ones would find the lease gone, as if applied one after the other). A completion
    * clears the error of an earlier attempt; a retry without an error keeps it.
+   * A run's `lease_token` is set only while it is `running` (every way out of `running` clears
+   * it), so matching the token is the status check; leaving `status = 'running'` out of the
+   * joins keeps the planner on the primary key: with it, the planner may walk every running
+   * run in `runs_lease_idx` once per finish (quadratic with thousands of runs in flight).
    */
   get finishRuns(): string {
     const pending = `x.status = 'pending'`;
-    return `WITH input AS (
+    return `WITH input AS MATERIALIZED (
         SELECT DISTINCT ON (x.run_id) x.* FROM jsonb_to_recordset($1::jsonb) AS x(i integer, run_id text, token text,
           status text, finished_at timestamptz, duration_ms bigint, has_result boolean, result text, error text,
           expires_at timestamptz, progress text, available_at timestamptz, undo_attempt boolean, attempt_record text)
-        JOIN ${this.runs} held ON held.id = x.run_id AND held.status = 'running' AND held.lease_token = x.token
+        JOIN ${this.runs} held ON held.id = x.run_id AND held.lease_token = x.token
         ORDER BY x.run_id, x.i
       )
       UPDATE ${this.runs} r SET
@@ -200,7 +214,7 @@ export class PostgresSql {
         result = CASE WHEN x.has_result THEN x.result::jsonb ELSE r.result END,
         progress = COALESCE(x.progress::jsonb, r.progress)
       FROM input x
-      WHERE r.id = x.run_id AND r.status = 'running' AND r.lease_token = x.token
+      WHERE r.id = x.run_id AND r.lease_token = x.token
       RETURNING x.i`;
   }
 

@@ -1,0 +1,77 @@
+/**
+ * The reliability suite: real PostgreSQL and Redis, four scheduler processes, kill -9 and server
+ * restarts. `npm run test:reliability` runs the full setting; `npm run test:reliability -- --short`
+ * the one CI runs. `--only=sigkill,redis-restart` runs some scenarios. Prints each scenario's
+ * figures and a summary table; exits 1 when any guarantee was violated. See docs/reliability.md.
+ */
+import { printScenario, printTable } from './report.js';
+import type { ScenarioResult } from './harness.js';
+import { exactlyOnce } from './scenarios/exactly-once.js';
+import { postgresRestart, redisRestart } from './scenarios/outages.js';
+import { regressions } from './scenarios/regressions.js';
+import { sigkill } from './scenarios/sigkill.js';
+import { ensureServices, postgresReady, redisReady } from './services.js';
+import { FULL, SHORT, type Settings } from './settings.js';
+
+const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>> = {
+  'exactly-once': exactlyOnce,
+  sigkill,
+  'postgres-restart': postgresRestart,
+  'redis-restart': redisRestart,
+  regressions,
+};
+
+function parseArgs(argv: string[]): { settings: Settings; names: string[] } {
+  let settings = FULL;
+  let names = Object.keys(SCENARIOS);
+  for (const arg of argv) {
+    if (arg === '--short') settings = SHORT;
+    else if (arg === '--full') settings = FULL;
+    else if (arg.startsWith('--only=')) names = arg.slice('--only='.length).split(',');
+    else throw new Error(`unknown argument ${arg}; use --short, --full, --only=${Object.keys(SCENARIOS).join(',')}`);
+  }
+  const unknown = names.filter((name) => !SCENARIOS[name]);
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; valid: ${Object.keys(SCENARIOS).join(', ')}`);
+  return { settings, names };
+}
+
+async function main(): Promise<number> {
+  const { settings, names } = parseArgs(process.argv.slice(2));
+  if (!(await postgresReady()) || !(await redisReady())) {
+    console.error('The reliability suite needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; starting them.');
+    const problems = await ensureServices();
+    if (problems.length > 0) {
+      console.error(problems.join('\n'));
+      return 1;
+    }
+  }
+  const started = Date.now();
+  console.log(`Reliability suite, ${settings.name} setting: ${names.join(', ')} (${settings.processes} processes, leaseMs ${settings.leaseMs}, pollIntervalMs ${settings.pollIntervalMs})`);
+  const results: ScenarioResult[] = [];
+  for (const name of names) {
+    console.log(`\n== ${name}`);
+    const result = await (SCENARIOS[name] as (settings: Settings) => Promise<ScenarioResult>)(settings);
+    printScenario(result);
+    results.push(result);
+  }
+  printTable(results, settings.name);
+  const failed = results.filter((r) => r.violations.length > 0);
+  console.log(`\n${failed.length === 0 ? 'All guarantees held' : `Guarantees violated in ${failed.map((r) => r.name).join(', ')}`} (${((Date.now() - started) / 1_000).toFixed(0)} s).`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+// Ctrl-C: children get the signal from the terminal too; bring the servers back before leaving.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: restoring PostgreSQL and Redis, then exiting`);
+    void ensureServices().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    void ensureServices().finally(() => process.exit(1));
+  },
+);
