@@ -15,8 +15,10 @@ const AUDIT_ACTIONS = ['trigger.create', 'trigger.update', 'trigger.delete', 'tr
 export function healthRoute(router: Router, scheduler: Scheduler, ...guards: RequestHandler[]): void {
   router.get('/api/scheduler/health', ...guards, async (_req, res) => {
     const report = await scheduler.health();
+    // Error details (host names, driver messages) stay in the logs, not in a public probe.
     const { error: _hidden, ...store } = report.store;
-    res.status(report.status === 'ok' ? 200 : 503).json({ ...report, store });
+    const { error: lockError, ...lockStore } = report.lockStore;
+    res.status(report.status === 'ok' ? 200 : 503).json({ ...report, store, lockStore: { ...lockStore, failing: lockError !== undefined } });
   });
 }
 
