@@ -1,14 +1,16 @@
 import type { TimerHandle } from './clock.js';
-import { retryPolicyFor, type Engine } from './engine.js';
-import { CancelledError, describeError, LeaseLostError, NonRetryableError, StoppedError, TimeoutError, isPunctualError } from './errors.js';
+import type { Engine } from './engine.js';
+import { CancelledError, LeaseLostError, NonRetryableError, StoppedError, TimeoutError } from './errors.js';
 import { countOutcome } from './auto-pause.js';
+import { planOutcome, type FinishWrite, type HandlerOutcome } from './outcome.js';
 import { decideOverlap } from './overlap.js';
+import { raceAbort, RunAbort, unstorable } from './run-abort.js';
 import { FinishWriter } from './finish-writer.js';
 import type { Lock } from './locks/types.js';
 import { randomId } from './random.js';
 import type { TaskContext } from './registry.js';
 import type { RunFinish } from './stores/types.js';
-import type { AttemptRecord, RunError, RunRecord } from './types.js';
+import type { RunError, RunRecord } from './types.js';
 
 /** A run executing on this instance. */
 interface ActiveRun {
@@ -307,72 +309,14 @@ export class Executor {
     return handler.run(payload, ctx);
   }
 
-  /** Turns the handler's outcome into the run's next state. */
-  private settle(active: ActiveRun, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, startedAt: Date, finishedAt: Date, durationMs: number): void {
-    const { engine } = this;
-    const { run } = active;
-    const attempt = (kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord => ({
-      attempt: run.attempt,
-      instanceId: engine.options.instanceId,
-      startedAt,
-      finishedAt,
-      outcome: kind,
-      ...(error ? { error } : {}),
+  /** Writes the outcome of an attempt (see `planOutcome`). */
+  private settle(active: ActiveRun, outcome: HandlerOutcome, startedAt: Date, finishedAt: Date, durationMs: number): void {
+    const planned = planOutcome(this.engine, active.run, outcome, { startedAt, finishedAt, durationMs }, {
+      countForAutoPause: (run, failed) => this.countForAutoPause(run, failed),
+      wakeAt: (at) => this.wakeAt(at),
     });
-    const expiresAt = this.expiry(finishedAt);
-    const progress = run.progress ? { progress: run.progress } : {};
-    if (outcome.ok) {
-      this.finish(active, { status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed'), ...progress }, () => {
-        this.countForAutoPause(run, false);
-        engine.metrics.increment('runsCompleted');
-        // Copying the run for the event is a large part of a short run's cost: only with listeners.
-        if (engine.events.has('run:completed')) engine.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
-      });
-      return;
-    }
-    const error = describeError(outcome.error);
-    if (isPunctualError(outcome.error, 'LeaseLostError')) {
-      engine.metrics.increment('leasesLost');
-      engine.events.emit('run:lease-lost', { runId: run.id, instanceId: engine.options.instanceId });
-      return;
-    }
-    if (isPunctualError(outcome.error, 'StoppedError')) {
-      this.finish(active, { status: 'pending', availableAt: finishedAt, undoAttempt: true });
-      return;
-    }
-    if (isPunctualError(outcome.error, 'CancelledError')) {
-      this.finish(active, { status: 'cancelled', finishedAt, durationMs, error, expiresAt, attemptRecord: attempt('cancelled', error), ...progress }, () => {
-        engine.metrics.increment('runsCancelled');
-        engine.events.emit('run:cancelled', { run: { ...run, status: 'cancelled', error }, reason: error.message });
-      });
-      return;
-    }
-    const timedOut = isPunctualError(outcome.error, 'TimeoutError');
-    const retryable = !isPunctualError(outcome.error, 'NonRetryableError') && !isPunctualError(outcome.error, 'ValidationError');
-    const delay = retryable && run.attempt < run.maxAttempts
-      ? retryPolicyFor(engine, run.taskType, run.retry)({ attempt: run.attempt, error: outcome.error, random: engine.options.random })
-      : null;
-    if (delay !== null) {
-      const retryAt = new Date(finishedAt.getTime() + delay);
-      this.finish(active, { status: 'pending', availableAt: retryAt, error, attemptRecord: attempt(timedOut ? 'timed_out' : 'retry', error) }, () => {
-        engine.metrics.increment('runsRetried');
-        engine.events.emit('run:retrying', { run: { ...run, status: 'pending', error }, error, nextAttempt: run.attempt + 1, retryAt });
-        this.wakeAt(retryAt.getTime());
-      });
-      return;
-    }
-    const status = timedOut ? 'timed_out' : 'failed';
-    this.finish(active, { status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error), ...progress }, () => {
-      const final = { ...run, status, error, finishedAt, durationMs } as RunRecord;
-      this.countForAutoPause(run, true);
-      if (timedOut) {
-        engine.metrics.increment('runsTimedOut');
-        engine.events.emit('run:timed-out', { run: final, error });
-      } else {
-        engine.metrics.increment('runsFailed');
-        engine.events.emit('run:failed', { run: final, error });
-      }
-    });
+    if (planned.finish) this.finish(active, planned.finish, planned.after);
+    else planned.after?.();
   }
 
   private countForAutoPause(run: RunRecord, failed: boolean): void {
@@ -385,7 +329,7 @@ export class Executor {
   }
 
   /** Queues the write; `after` runs once the store accepted it under our lease. */
-  private finish(active: ActiveRun, finish: DistributiveOmit<RunFinish, 'runId' | 'token'>, after?: () => void): void {
+  private finish(active: ActiveRun, finish: FinishWrite, after?: () => void): void {
     // `finish` is a fresh object from the caller: completing it avoids copying it.
     const entry = finish as RunFinish;
     entry.runId = active.run.id;
@@ -468,68 +412,3 @@ export class Executor {
   }
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** Why a handler's result cannot be stored (a cycle, a BigInt...), or null when it can. */
-function unstorable(value: unknown): string | null {
-  if (value === undefined || value === null || typeof value !== 'object') return typeof value === 'bigint' ? 'a BigInt' : null;
-  try {
-    JSON.stringify(value);
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-/**
- * A run's abort switch. The handler's `AbortSignal` is made on first use of `signal`: most
- * handlers never read it, and an AbortController (an EventTarget) costs more to make and to
- * listen to than the rest of a run's bookkeeping. The first `abort` wins, as with a controller.
- */
-class RunAbort {
-  aborted = false;
-  reason: unknown = undefined;
-  /** Called once, at the first abort (the race in `raceAbort`). */
-  onAbort: ((reason: unknown) => void) | null = null;
-  private controller: AbortController | null = null;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    const onAbort = this.onAbort;
-    this.onAbort = null;
-    onAbort?.(reason);
-    this.controller?.abort(reason);
-  }
-}
-
-/** Resolves or rejects with the handler, or rejects with the abort reason as soon as the run is aborted. */
-function raceAbort<T>(work: Promise<T>, abort: RunAbort): Promise<T> {
-  if (abort.aborted) {
-    // The handler still runs (and may reject once it sees the aborted signal): nothing waits for it.
-    work.catch(() => undefined);
-    return Promise.reject(abort.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    abort.onAbort = reject;
-    work.then(
-      (value) => {
-        abort.onAbort = null;
-        resolve(value);
-      },
-      (error: unknown) => {
-        abort.onAbort = null;
-        reject(error);
-      },
-    );
-  });
-}

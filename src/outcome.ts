@@ -1,0 +1,96 @@
+import { retryPolicyFor, type Engine } from './engine.js';
+import { describeError, isPunctualError } from './errors.js';
+import type { RunFinish } from './stores/types.js';
+import type { AttemptRecord, RunError, RunRecord } from './types.js';
+
+/** How a handler ended: its value, or what it threw (or why it was aborted). */
+export type HandlerOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** A run's finish without the ids the executor adds. */
+export type FinishWrite = DistributiveOmit<RunFinish, 'runId' | 'token'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What the executor writes for an outcome, and what to do once the store accepted it. */
+export interface PlannedOutcome {
+  /** Null: nothing to write (the lease is gone). */
+  finish: FinishWrite | null;
+  after?: () => void;
+}
+
+export interface OutcomeHooks {
+  countForAutoPause(run: RunRecord, failed: boolean): void;
+  wakeAt(at: number): void;
+}
+
+function plan(finish: FinishWrite, after?: () => void): PlannedOutcome {
+  return after ? { finish, after } : { finish };
+}
+
+/**
+ * Turns a handler's outcome into the run's next state: completed; retried after the policy's
+ * delay; failed or timed out for good; cancelled; handed back (shutdown, lost trigger lock); or
+ * nothing at all when the lease was lost.
+ */
+export function planOutcome(engine: Engine, run: RunRecord, outcome: HandlerOutcome, times: { startedAt: Date; finishedAt: Date; durationMs: number }, hooks: OutcomeHooks): PlannedOutcome {
+  const { startedAt, finishedAt, durationMs } = times;
+  const attempt = (kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord => ({
+    attempt: run.attempt,
+    instanceId: engine.options.instanceId,
+    startedAt,
+    finishedAt,
+    outcome: kind,
+    ...(error ? { error } : {}),
+  });
+  const expiresAt = new Date(finishedAt.getTime() + engine.options.retentionMs);
+  const progress = run.progress ? { progress: run.progress } : {};
+  if (outcome.ok) {
+    return plan({ status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed'), ...progress }, () => {
+      hooks.countForAutoPause(run, false);
+      engine.metrics.increment('runsCompleted');
+      // Copying the run for the event is a large part of a short run's cost: only with listeners.
+      if (engine.events.has('run:completed')) engine.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
+    });
+  }
+  const error = describeError(outcome.error);
+  if (isPunctualError(outcome.error, 'LeaseLostError')) {
+    const after = (): void => {
+      engine.metrics.increment('leasesLost');
+      engine.events.emit('run:lease-lost', { runId: run.id, instanceId: engine.options.instanceId });
+    };
+    return { finish: null, after };
+  }
+  if (isPunctualError(outcome.error, 'StoppedError')) {
+    return plan({ status: 'pending', availableAt: finishedAt, undoAttempt: true });
+  }
+  if (isPunctualError(outcome.error, 'CancelledError')) {
+    return plan({ status: 'cancelled', finishedAt, durationMs, error, expiresAt, attemptRecord: attempt('cancelled', error), ...progress }, () => {
+      engine.metrics.increment('runsCancelled');
+      engine.events.emit('run:cancelled', { run: { ...run, status: 'cancelled', error }, reason: error.message });
+    });
+  }
+  const timedOut = isPunctualError(outcome.error, 'TimeoutError');
+  const retryable = !isPunctualError(outcome.error, 'NonRetryableError') && !isPunctualError(outcome.error, 'ValidationError');
+  const delay = retryable && run.attempt < run.maxAttempts
+    ? retryPolicyFor(engine, run.taskType, run.retry)({ attempt: run.attempt, error: outcome.error, random: engine.options.random })
+    : null;
+  if (delay !== null) {
+    const retryAt = new Date(finishedAt.getTime() + delay);
+    return plan({ status: 'pending', availableAt: retryAt, error, attemptRecord: attempt(timedOut ? 'timed_out' : 'retry', error) }, () => {
+      engine.metrics.increment('runsRetried');
+      engine.events.emit('run:retrying', { run: { ...run, status: 'pending', error }, error, nextAttempt: run.attempt + 1, retryAt });
+      hooks.wakeAt(retryAt.getTime());
+    });
+  }
+  const status = timedOut ? 'timed_out' : 'failed';
+  return plan({ status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error), ...progress }, () => {
+    const final = { ...run, status, error, finishedAt, durationMs } as RunRecord;
+    hooks.countForAutoPause(run, true);
+    if (timedOut) {
+      engine.metrics.increment('runsTimedOut');
+      engine.events.emit('run:timed-out', { run: final, error });
+    } else {
+      engine.metrics.increment('runsFailed');
+      engine.events.emit('run:failed', { run: final, error });
+    }
+  });
+}
