@@ -1,8 +1,9 @@
+import type { Calendar } from './calendars.js';
 import type { TimerHandle } from './clock.js';
 import { buildRun, slotRunId, type Engine } from './engine.js';
 import { latestSlotAtOrBefore, nextSlot } from './slots.js';
 import { BinaryHeap } from './stores/memory/heap.js';
-import type { SlotFire } from './stores/types.js';
+import type { SlotFire, SlotFireResult } from './stores/types.js';
 import type { RunRecord, TriggerRecord } from './types.js';
 
 /** Triggers fired per store round trip. */
@@ -15,6 +16,35 @@ const WINDOW_LIMIT = 10_000;
 interface Entry {
   trigger: TriggerRecord;
   at: number;
+}
+
+/**
+ * Next slots computed during one firing pass, by schedule, timing and instant: triggers that
+ * share a schedule and came due together (a fan-out) compute their next slot once. A cron's
+ * next slot costs tens of microseconds; the key, one string.
+ */
+type SlotMemo = Map<string, number | null>;
+
+function memoizedNextSlot(memo: SlotMemo | undefined, trigger: TriggerRecord, after: Date, calendars: ReadonlyMap<string, Calendar>, runCount: number): Date | null {
+  const s = trigger.schedule;
+  const schedule = s.kind === 'cron' ? `c ${s.expression} ${s.timezone}` : s.kind === 'interval' ? `i ${s.everyMs} ${s.anchor}` : s.kind === 'once' ? `o ${s.at}` : null;
+  if (!memo || schedule === null) return nextSlot(trigger, after, calendars, runCount);
+  // nextSlot reads the schedule, the timing (bounds, calendars, maxRuns) and, with maxRuns, the count.
+  const timing = trigger.timing ? `${JSON.stringify(trigger.timing)} ${trigger.timing.maxRuns !== undefined ? runCount : ''}` : '';
+  const key = `${schedule}\u0000${timing}\u0000${after.getTime()}`;
+  let at = memo.get(key);
+  if (at === undefined) {
+    at = nextSlot(trigger, after, calendars, runCount)?.getTime() ?? null;
+    memo.set(key, at);
+  }
+  return at === null ? null : new Date(at);
+}
+
+/** Due slots taken from the window and planned, ready for `fireSlots`. */
+interface Batch {
+  now: Date;
+  batch: Entry[];
+  plans: { fire: SlotFire; missedFrom: Date | null }[];
 }
 
 /**
@@ -37,6 +67,19 @@ export class Dispatcher {
   private refreshAgain = false;
   /** Wake-ups for jittered runs, by the instant they become claimable. */
   private readonly wakeTimers = new Map<number, TimerHandle>();
+  /**
+   * Versions this instance moved past (a slot it fired, a trigger it deleted) while a window
+   * read was in flight: that read may return the old version, which must not come back (its
+   * slot would be fired again and refused as stale). `seq` counts the refreshes started when
+   * the entry was written; it is dropped once no refresh that old is in flight.
+   */
+  private readonly superseded = new Map<string, { version: number; seq: number }>();
+  private refreshSeq = 0;
+  private readonly refreshesInFlight = new Set<number>();
+  /** A refresh asked for during a firing pass runs once the pass ends (the pass's own writes notify too). */
+  private refreshAfterFiring = false;
+  /** The last window read hit WINDOW_LIMIT: more triggers are due than it holds. */
+  private windowFull = false;
 
   constructor(
     private readonly engine: Engine,
@@ -62,10 +105,15 @@ export class Dispatcher {
     await this.firing;
     this.heap = new BinaryHeap<Entry>((a, b) => a.at - b.at);
     this.current.clear();
+    this.superseded.clear();
   }
 
   /** Coalesces refresh requests (change notifications) into at most one running and one queued. */
   requestRefresh(): void {
+    if (this.firing) {
+      this.refreshAfterFiring = true;
+      return;
+    }
     if (this.refreshing) {
       this.refreshAgain = true;
       return;
@@ -84,21 +132,39 @@ export class Dispatcher {
     if (!this.active) return;
     const now = this.engine.now().getTime();
     const until = now + this.engine.options.lookaheadMs;
+    const seq = ++this.refreshSeq;
+    this.refreshesInFlight.add(seq);
     try {
       const due = await this.engine.store.findDueTriggers(new Date(until), WINDOW_LIMIT);
       this.reportOk('findDueTriggers');
-      this.windowEnd = due.length === WINDOW_LIMIT ? (due[due.length - 1]?.nextFireAt?.getTime() ?? until) : until;
+      this.windowFull = due.length === WINDOW_LIMIT;
+      this.windowEnd = this.windowFull ? (due[due.length - 1]?.nextFireAt?.getTime() ?? until) : until;
       for (const trigger of due) this.hold(trigger);
     } catch (error) {
       this.reportError('findDueTriggers', error);
+    } finally {
+      this.refreshesInFlight.delete(seq);
+      this.pruneSuperseded();
     }
     this.schedule();
+  }
+
+  /** Remembers that `version` of a trigger is past, while a window read that may predate it is in flight. */
+  private supersede(id: string, version: number): void {
+    if (this.refreshesInFlight.size > 0) this.superseded.set(id, { version, seq: this.refreshSeq });
+  }
+
+  private pruneSuperseded(): void {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const seq of this.refreshesInFlight) oldest = Math.min(oldest, seq);
+    for (const [id, entry] of this.superseded) if (entry.seq < oldest) this.superseded.delete(id);
   }
 
   /** A trigger changed through this instance (or was deleted: null). */
   triggerChanged(trigger: TriggerRecord | null, id: string): void {
     if (!trigger || trigger.status !== 'active' || trigger.nextFireAt === null) {
       this.current.delete(id);
+      this.supersede(id, trigger ? trigger.version : Number.POSITIVE_INFINITY);
       return;
     }
     const held = this.current.get(id);
@@ -108,11 +174,14 @@ export class Dispatcher {
       this.schedule();
     } else {
       this.current.delete(id);
+      this.supersede(id, trigger.version);
     }
   }
 
   private hold(trigger: TriggerRecord): void {
     if (trigger.nextFireAt === null || trigger.status !== 'active') return;
+    const gone = this.superseded.get(trigger.id);
+    if (gone !== undefined && gone.version >= trigger.version) return;
     const held = this.current.get(trigger.id);
     if (held && held.trigger.version >= trigger.version) return;
     const entry: Entry = { trigger, at: trigger.nextFireAt.getTime() };
@@ -160,50 +229,81 @@ export class Dispatcher {
     })().finally(() => {
       this.firing = null;
       this.schedule();
+      // A full window half fired: read the next part now rather than at the next poll (a fan-out
+      // larger than the window would otherwise fire one window per poll interval).
+      if (this.refreshAfterFiring || (this.windowFull && this.current.size < WINDOW_LIMIT / 2)) {
+        this.refreshAfterFiring = false;
+        this.requestRefresh();
+      }
     });
     return this.firing;
   }
 
+  /**
+   * Fires due slots in batches. While one batch's `fireSlots` is in flight, the next is taken
+   * and planned (CPU here while the store works), so a large fan-out costs per batch the longer
+   * of planning and the store's write, not their sum.
+   */
   private async fireBatches(): Promise<void> {
+    let inFlight: (Batch & { results: Promise<SlotFireResult[]> }) | null = null;
+    const memo: SlotMemo = new Map();
     for (;;) {
-      if (!this.active) return;
-      const now = this.engine.now();
-      const batch: Entry[] = [];
-      this.dropStaleTop();
-      for (let top = this.heap.peek(); top && top.at <= now.getTime() && batch.length < FIRE_BATCH; top = this.heap.peek()) {
-        this.heap.pop();
-        if (this.current.get(top.trigger.id) === top) batch.push(top);
-        this.dropStaleTop();
-      }
-      if (batch.length === 0) return;
-      const plans = batch.map((entry) => this.plan(entry.trigger, now));
-      let results;
-      try {
-        results = await this.engine.store.fireSlots(plans.map((p) => p.fire));
-        this.reportOk('fireSlots');
-      } catch (error) {
-        // Put them back; the poll or the next timer retries. Deterministic run ids make a retry safe.
-        for (const entry of batch) this.heap.push(entry);
-        this.reportError('fireSlots', error);
+      const next = this.active ? this.takeBatch(memo) : null;
+      if (inFlight && !(await this.settleBatch(inFlight, inFlight.results))) {
+        if (next) for (const entry of next.batch) this.heap.push(entry);
         return;
       }
-      let created = false;
-      for (let i = 0; i < batch.length; i++) {
-        const { fire, missedFrom } = plans[i]!;
-        const result = results[i];
-        if (result === 'fired') {
-          this.current.delete(fire.triggerId);
-          this.afterFired(fire, missedFrom);
-          if (fire.run) created = true;
-          if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.wakeAt(fire.run.availableAt.getTime());
-        } else {
-          if (result === 'duplicate') this.engine.metrics.increment('slotsTakenElsewhere');
-          this.current.delete(fire.triggerId);
-          await this.reload(fire.triggerId);
-        }
-      }
-      if (created) this.onRunsCreated();
+      if (!next) return;
+      inFlight = { ...next, results: this.engine.store.fireSlots(next.plans.map((p) => p.fire)) };
     }
+  }
+
+  /** Takes up to FIRE_BATCH held slots that are due and plans them; null when none is due. */
+  private takeBatch(memo: SlotMemo): Batch | null {
+    const now = this.engine.now();
+    const batch: Entry[] = [];
+    this.dropStaleTop();
+    for (let top = this.heap.peek(); top && top.at <= now.getTime() && batch.length < FIRE_BATCH; top = this.heap.peek()) {
+      this.heap.pop();
+      if (this.current.get(top.trigger.id) === top) batch.push(top);
+      this.dropStaleTop();
+    }
+    if (batch.length === 0) return null;
+    return { now, batch, plans: batch.map((entry) => this.plan(entry.trigger, now, memo)) };
+  }
+
+  /** Applies a batch's results; false when the store failed (the batch is put back for a retry). */
+  private async settleBatch({ now, batch, plans }: Batch, pending: Promise<SlotFireResult[]>): Promise<boolean> {
+    let results;
+    try {
+      results = await pending;
+      this.reportOk('fireSlots');
+    } catch (error) {
+      // Put them back; the poll or the next timer retries. Deterministic run ids make a retry safe.
+      for (const entry of batch) this.heap.push(entry);
+      this.reportError('fireSlots', error);
+      return false;
+    }
+    let created = false;
+    const reload: string[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const { fire, missedFrom } = plans[i]!;
+      const result = results[i];
+      if (result === 'fired') {
+        this.current.delete(fire.triggerId);
+        this.afterFired(fire, missedFrom);
+        if (fire.run) created = true;
+        if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.wakeAt(fire.run.availableAt.getTime());
+      } else {
+        if (result === 'duplicate') this.engine.metrics.increment('slotsTakenElsewhere');
+        this.current.delete(fire.triggerId);
+        reload.push(fire.triggerId);
+      }
+    }
+    if (created) this.onRunsCreated();
+    // One round trip per trigger another instance fired or changed: all at once, not one by one.
+    await Promise.all(reload.map((id) => this.reload(id)));
+    return true;
   }
 
   /** A jittered run becomes claimable after its slot: wake the executor then, not at the next poll. */
@@ -243,7 +343,7 @@ export class Dispatcher {
   }
 
   /** Decides the run (if any) and the next slot for a due trigger, applying its misfire policy, bounds, calendars and jitter. */
-  private plan(trigger: TriggerRecord, now: Date): { fire: SlotFire; missedFrom: Date | null } {
+  private plan(trigger: TriggerRecord, now: Date, memo?: SlotMemo): { fire: SlotFire; missedFrom: Date | null } {
     const { calendars, random } = this.engine.options;
     const due = trigger.nextFireAt as Date;
     const missed = now.getTime() - due.getTime() > trigger.misfireGraceMs;
@@ -260,7 +360,7 @@ export class Dispatcher {
       slot = first !== null && first.getTime() <= now.getTime() ? first : null;
     }
     const runCount = trigger.runCount + (slot ? 1 : 0);
-    const next = nextSlot(trigger, slot ?? now, calendars, runCount);
+    const next = memoizedNextSlot(memo, trigger, slot ?? now, calendars, runCount);
     const jitterMs = trigger.timing?.jitterMs ?? 0;
     const run: RunRecord | null = slot
       ? buildRun(this.engine, trigger, {

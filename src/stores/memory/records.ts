@@ -17,7 +17,22 @@ function copyValue(value: unknown): unknown {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
   const source = value as Record<string, unknown>;
-  const result: Record<string, unknown> = proto === null ? Object.create(null) : {};
+  if (proto !== null) {
+    // Spread, then replace the nested objects: a copy built key by key turns into a hash table
+    // in V8 past a dozen fields (as a run record does), and every later read and spread of it
+    // is then several times slower. Spread defines an own `__proto__` key as data.
+    const result: Record<string, unknown> = { ...source };
+    // Like the key-by-key copy, a copy carries no symbol keys (rare: only then is it slow).
+    for (const symbol of Object.getOwnPropertySymbols(result)) delete result[symbol as unknown as string];
+    for (const key of Object.keys(result)) {
+      const item = result[key];
+      if (typeof item !== 'object' || item === null) continue;
+      if (key === '__proto__') Object.defineProperty(result, key, { value: copyValue(item), enumerable: true, writable: true, configurable: true });
+      else result[key] = copyValue(item);
+    }
+    return result;
+  }
+  const result: Record<string, unknown> = Object.create(null);
   for (const key of Object.keys(source)) {
     const item = copyValue(source[key]);
     // An own `__proto__` key (e.g. from JSON.parse) must stay data, not become the prototype.

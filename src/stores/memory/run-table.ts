@@ -116,28 +116,36 @@ export class RunTable {
     const run = this.held(finish.runId, finish.token);
     if (!run) return false;
     const attempts = finish.attemptRecord ? [...run.attempts, copy(finish.attemptRecord)] : run.attempts;
-    const base: RunRecord = { ...run, lease: null, attempts };
     let next: RunRecord;
     switch (finish.status) {
       case 'pending':
         next = {
-          ...base,
+          ...run,
+          lease: null,
+          attempts,
           status: 'pending',
           availableAt: new Date(finish.availableAt),
           attempt: finish.undoAttempt ? Math.max(0, run.attempt - 1) : run.attempt,
         };
         if (finish.error) next.error = copy(finish.error);
         break;
-      case 'completed':
-        next = { ...base, status: 'completed', finishedAt: new Date(finish.finishedAt), durationMs: finish.durationMs };
-        // A success clears the error an earlier attempt left.
-        delete next.error;
+      case 'completed': {
+        // A success clears the error an earlier attempt left: left out of a fresh copy rather
+        // than deleted, which would turn the record into a slow hash-table object in V8.
+        const { error: _cleared, ...rest } = run;
+        next = rest;
+        next.lease = null;
+        next.attempts = attempts;
+        next.status = 'completed';
+        next.finishedAt = new Date(finish.finishedAt);
+        next.durationMs = finish.durationMs;
         next.expiresAt = new Date(finish.expiresAt);
         if ('result' in finish) next.result = copy(finish.result);
         if (finish.progress) next.progress = copy(finish.progress);
         break;
+      }
       default:
-        next = { ...base, status: finish.status, finishedAt: new Date(finish.finishedAt), durationMs: finish.durationMs };
+        next = { ...run, lease: null, attempts, status: finish.status, finishedAt: new Date(finish.finishedAt), durationMs: finish.durationMs };
         next.expiresAt = new Date(finish.expiresAt);
         next.error = copy(finish.error);
         if (finish.progress) next.progress = copy(finish.progress);
@@ -231,12 +239,20 @@ export class RunTable {
 
   /** Stores `record` (owned by the table from now on) and indexes it. */
   private put(record: RunRecord): void {
-    const previous = this.runs.get(record.id);
-    if (previous) this.unindex(previous.record);
+    const previous = this.runs.get(record.id)?.record;
+    // A rewrite keeps its trigger and owner, so the id sets need no change (with tens of
+    // thousands of runs per trigger, a delete and re-add there is a large part of a write).
+    const moved = !previous || previous.triggerId !== record.triggerId || previous.owner !== record.owner;
+    if (previous) {
+      if (moved) this.unindex(previous);
+      else this.uncount(previous);
+    }
     const seq = ++this.seq;
     this.runs.set(record.id, { record, seq });
-    addToIndex(this.idsByTrigger, record.triggerId, record.id);
-    addToIndex(this.idsByOwner, record.owner, record.id);
+    if (moved) {
+      addToIndex(this.idsByTrigger, record.triggerId, record.id);
+      addToIndex(this.idsByOwner, record.owner, record.id);
+    }
     this.adjustCount(record, 1);
     if (record.status === 'pending') {
       this.claimable.add({
@@ -263,6 +279,11 @@ export class RunTable {
   private unindex(record: RunRecord): void {
     removeFromIndex(this.idsByTrigger, record.triggerId, record.id);
     removeFromIndex(this.idsByOwner, record.owner, record.id);
+    this.uncount(record);
+  }
+
+  /** Takes `record` out of the status counts and live tallies (its index entries go stale by themselves). */
+  private uncount(record: RunRecord): void {
     this.adjustCount(record, -1);
     if (record.status === 'pending') this.live.pending--;
     else if (isLeased(record)) this.live.leased--;
