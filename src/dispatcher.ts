@@ -65,6 +65,9 @@ export class Dispatcher {
   private windowEnd = 0;
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
+  /** After a failed `fireSlots`: consecutive failures, and no firing before `retryAt` (epoch ms). */
+  private failures = 0;
+  private retryAt = 0;
   /** Wake-ups for jittered runs, by the instant they become claimable. */
   private readonly wakeTimers = new Map<number, TimerHandle>();
   /**
@@ -195,14 +198,15 @@ export class Dispatcher {
     this.dropStaleTop();
     const top = this.heap.peek();
     if (!top) return this.disarm();
-    if (top.at >= this.timerAt && this.timer) return;
+    const at = Math.max(top.at, this.retryAt);
+    if (at >= this.timerAt && this.timer) return;
     this.disarm();
-    this.timerAt = top.at;
+    this.timerAt = at;
     this.timer = this.engine.options.clock.setTimeout(() => {
       this.timer = null;
       this.timerAt = Number.POSITIVE_INFINITY;
       void this.fireDue();
-    }, top.at - this.engine.now().getTime());
+    }, at - this.engine.now().getTime());
   }
 
   private disarm(): void {
@@ -261,6 +265,7 @@ export class Dispatcher {
   /** Takes up to FIRE_BATCH held slots that are due and plans them; null when none is due. */
   private takeBatch(memo: SlotMemo): Batch | null {
     const now = this.engine.now();
+    if (now.getTime() < this.retryAt) return null; // backing off after a failed fireSlots
     const batch: Entry[] = [];
     this.dropStaleTop();
     for (let top = this.heap.peek(); top && top.at <= now.getTime() && batch.length < FIRE_BATCH; top = this.heap.peek()) {
@@ -278,10 +283,15 @@ export class Dispatcher {
     try {
       results = await pending;
       this.reportOk('fireSlots');
+      this.failures = 0;
+      this.retryAt = 0;
     } catch (error) {
-      // Put them back; the poll or the next timer retries. Deterministic run ids make a retry safe.
+      // Put them back and retry after a backoff (deterministic run ids make a retry safe), so an
+      // outage is not hammered with a retry per tick.
       for (const entry of batch) this.heap.push(entry);
       this.reportError('fireSlots', error);
+      this.failures++;
+      this.retryAt = this.engine.now().getTime() + Math.min(this.engine.options.pollIntervalMs, 50 * 2 ** Math.min(this.failures, 10));
       return false;
     }
     let created = false;
