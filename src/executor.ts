@@ -387,8 +387,8 @@ export class Executor {
 
   /**
    * Keeps the trigger lock. If it was lost (expired, or the lock store forgot it), it is taken
-   * again; if another run holds it now, this run stops and goes back to the queue, so two runs of
-   * the trigger never go on side by side.
+   * again; if another run holds it now, this run stops (as with a lost lease), so two runs of the
+   * trigger never go on side by side.
    */
   private async renewLock(active: ActiveRun, now: Date): Promise<void> {
     const { engine } = this;
@@ -401,8 +401,10 @@ export class Executor {
       this.reportOk('lock.renew');
       if (held) active.lock = held;
       else {
+        // Another run of the trigger holds the lock now: this one stops, and its attempt counts
+        // as lost, like a lost lease (the run is retried as its next attempt once the lease lapses).
         active.lock = null;
-        active.controller.abort(new StoppedError('the trigger lock was lost to another run; the run goes back to the queue'));
+        active.controller.abort(new LeaseLostError('the trigger lock was lost to another run'));
       }
     } catch (error) {
       this.reportError('lock.renew', error);
