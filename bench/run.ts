@@ -32,13 +32,15 @@ const { values } = parseArgs({
     settings: { type: 'string' },
     reps: { type: 'string' },
     out: { type: 'string' },
+    'punctual-src': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
   console.log(`usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--systems ${ALL_SYSTEMS.join(',')}]
-                        [--settings default,tuned] [--reps N] [--out file.md]`);
+                        [--settings default,tuned] [--reps N] [--out file.md] [--punctual-src DIR]
+  --punctual-src DIR  measure punctual built from DIR/src (another checkout or version), to compare two versions`);
   process.exit(0);
 }
 
@@ -117,7 +119,14 @@ async function main(): Promise<void> {
   const before = machine();
   const { systems, skipped } = await availableSystems();
   const versions = await serverVersions();
-  if (systems.some((s) => s.startsWith('punctual-'))) await buildPunctual();
+  if (systems.some((s) => s.startsWith('punctual-'))) {
+    if (values['punctual-src']) {
+      const dir = join(root, 'node_modules', '.cache', 'punctual-bench-other');
+      await buildPunctual(values['punctual-src'], dir);
+      process.env.BENCH_PUNCTUAL_BUILD = dir;
+      console.log(`punctual built from ${values['punctual-src']}/src`);
+    } else await buildPunctual();
+  }
   const plan: ChildSpec[] = [];
   for (const scenario of scenarios) {
     // Seeding a million triggers per repetition is the slow part of a run: scale runs the tuned
@@ -181,6 +190,7 @@ async function main(): Promise<void> {
     durationMin: (Date.now() - started) / 60_000,
     loads,
     command: `npm run bench --${process.argv.slice(2).map((a) => ` ${a}`).join('')}`,
+    punctualSource: values['punctual-src'] ?? null,
   });
   const date = new Date().toISOString().slice(0, 10);
   const out = values.out ?? join(here, 'results', `${date}${values.quick ? '-quick' : ''}.md`);

@@ -9,17 +9,17 @@ const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 export const BUILD_DIR = join(root, 'node_modules', '.cache', 'punctual-bench');
 
 /**
- * Builds punctual from src/ the way it is published (tsup, ESM, node20, no name-keeping
+ * Builds punctual from `<sourceRoot>/src` (default: this checkout) the way it is published (tsup, ESM, node20, no name-keeping
  * helpers), so it is measured as compiled JavaScript, like the peers from node_modules, and
  * not through tsx's on-the-fly transform (which wraps every closure in a naming helper).
  */
-export async function buildPunctual(): Promise<void> {
+export async function buildPunctual(sourceRoot = root, outDir = BUILD_DIR): Promise<void> {
   const { build } = await import('tsup');
   await build({
     config: false,
-    entry: { index: join(root, 'src/index.ts'), 'postgres/index': join(root, 'src/stores/postgres/index.ts') },
+    entry: { index: join(sourceRoot, 'src/index.ts'), 'postgres/index': join(sourceRoot, 'src/stores/postgres/index.ts') },
     format: ['esm'],
-    outDir: BUILD_DIR,
+    outDir,
     target: 'node20',
     splitting: false,
     treeshake: true,

@@ -9,14 +9,16 @@ type Punctual = typeof PunctualModule;
 type PunctualPostgres = typeof PunctualPostgresModule;
 
 /**
- * punctual as built by run.ts into bench/.build (compiled, as published); typed from the
- * sources. With BENCH_PUNCTUAL_SOURCE=1, the sources themselves (through tsx).
+ * punctual as built by run.ts (compiled, as published; `BENCH_PUNCTUAL_BUILD` names another
+ * build, for `--punctual-src`), typed from this checkout's sources. With
+ * BENCH_PUNCTUAL_SOURCE=1, the sources themselves, through tsx.
  */
 export async function loadPunctual(): Promise<Punctual & PunctualPostgres> {
   if (process.env.BENCH_PUNCTUAL_SOURCE === '1') {
     return { ...(await import('punctual')), ...(await import('punctual/postgres')) };
   }
-  const main = (await import(pathToFileURL(join(BUILD_DIR, 'index.js')).href)) as Punctual;
-  const postgres = (await import(pathToFileURL(join(BUILD_DIR, 'postgres', 'index.js')).href)) as PunctualPostgres;
+  const dir = process.env.BENCH_PUNCTUAL_BUILD ?? BUILD_DIR;
+  const main = (await import(pathToFileURL(join(dir, 'index.js')).href)) as Punctual;
+  const postgres = (await import(pathToFileURL(join(dir, 'postgres', 'index.js')).href)) as PunctualPostgres;
   return { ...main, ...postgres };
 }

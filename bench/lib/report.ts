@@ -138,6 +138,8 @@ export interface ReportInput {
   command: string;
   /** 1-minute load average sampled before each repetition. */
   loads: number[];
+  /** `--punctual-src`: where punctual was built from, when not this checkout. */
+  punctualSource: string | null;
 }
 
 export function renderReport(input: ReportInput): string {
@@ -150,6 +152,7 @@ export function renderReport(input: ReportInput): string {
   const during = load ? `; 1-minute load before each repetition: median ${fmt(load.median, 2)}, ${fmt(load.min, 2)}-${fmt(load.max, 2)}` : '';
   lines.push(`- load average (1 / 5 / 15 min): ${before.load} before, ${after.load} after${during} (${before.cores} cores; other work shared the machine and the servers)`);
   lines.push(`- command: \`${input.command}\`; ${input.reps} repetition(s) per figure, each in a fresh process; a figure is the median, with (min-max) over repetitions; run took ${input.durationMin.toFixed(1)} min`);
+  if (input.punctualSource) lines.push(`- punctual built from \`${input.punctualSource}/src\` (--punctual-src), not this checkout`);
   lines.push(`- ratio columns: punctual's figure divided by this row's, same setting (for times, below 1 means punctual is faster)`);
   lines.push('- handlers are no-op async functions (scenario 4: each waits); times are handler start minus due time, taken in the worker process');
   for (const [system, reason] of Object.entries(input.skipped)) lines.push(`- not run: ${system} (${reason})`);
