@@ -1,3 +1,4 @@
+import type { ActiveRun } from './active-run.js';
 import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
 import { CancelledError, LeaseLostError, NonRetryableError, StoppedError, TimeoutError } from './errors.js';
@@ -6,31 +7,22 @@ import { planOutcome, type FinishWrite, type HandlerOutcome } from './outcome.js
 import { decideOverlap } from './overlap.js';
 import { raceAbort, RunAbort, unstorable } from './run-abort.js';
 import { FinishWriter } from './finish-writer.js';
-import type { Lock } from './locks/types.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
 import type { TaskContext } from './registry.js';
 import type { RunFinish } from './stores/types.js';
 import type { RunError, RunRecord } from './types.js';
 
-/** A run executing on this instance. */
-interface ActiveRun {
-  run: RunRecord;
-  token: string;
-  controller: RunAbort;
-  lock: Lock | null;
-  leaseExpiresAt: number;
-  /** A lease or lock renewal of this run is in flight: a slow store must not stack them up. */
-  renewingLease: boolean;
-  renewingLock: boolean;
-}
-
 /**
- * Claims runs up to the free capacity (global and per task type, highest priority first), runs
- * their handlers with a timeout and an AbortSignal, renews their leases, and stores each outcome
- * under the lease token so a stale holder cannot overwrite it.
+ * Claims runs up to the free capacity (global and per task type, highest priority first; with
+ * `prefetch`, that many more, held until a slot frees), runs their handlers with a timeout and
+ * an AbortSignal, keeps their leases, and stores each outcome under the lease token so a stale
+ * holder cannot overwrite it.
  */
 export class Executor {
   private readonly active = new Map<string, ActiveRun>();
+  /** Runs claimed ahead of free capacity, in claim order, waiting for a slot (`prefetch`). */
+  private held: ActiveRun[] = [];
   private readonly perType = new Map<string, number>();
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
@@ -39,6 +31,7 @@ export class Executor {
   private readonly wakeTimers = new Map<number, TimerHandle>();
   private readonly settled = new Set<Promise<void>>();
   private readonly writer: FinishWriter;
+  private readonly leases: LeaseKeeper;
 
   constructor(
     private readonly engine: Engine,
@@ -46,6 +39,7 @@ export class Executor {
     private readonly reportOk: (operation: string) => void,
   ) {
     this.writer = new FinishWriter(engine, reportError, reportOk);
+    this.leases = new LeaseKeeper(engine, reportError, reportOk);
   }
 
   get running(): number {
@@ -63,6 +57,7 @@ export class Executor {
     for (const timer of this.wakeTimers.values()) this.engine.options.clock.clearTimeout(timer);
     this.wakeTimers.clear();
     await this.claiming;
+    this.handBack(this.held.splice(0));
     if (this.settled.size > 0 && graceMs > 0) {
       let graceTimer: TimerHandle | null = null;
       await Promise.race([
@@ -88,7 +83,8 @@ export class Executor {
 
   /** Aborts a run executing here (cancel requested through this instance). */
   cancelLocal(runId: string): void {
-    this.active.get(runId)?.controller.abort(new CancelledError('the run was cancelled'));
+    const run = this.active.get(runId) ?? this.held.find((held) => held.run.id === runId);
+    run?.controller.abort(new CancelledError('the run was cancelled'));
   }
 
   /** Claims as much work as there is capacity for; calls made during a claim coalesce into one more. */
@@ -121,17 +117,22 @@ export class Executor {
     // microtasks free their slots first, so one claim fills them all instead of claiming one
     // run, then the rest.
     await Promise.resolve();
+    const { maxConcurrentRuns, prefetch } = engine.options;
     do {
       this.claimAgain = false;
       for (;;) {
         if (!this.accepting) return;
-        const free = engine.options.maxConcurrentRuns - this.active.size;
-        if (free <= 0) break;
+        this.startHeld();
+        const free = maxConcurrentRuns - this.active.size;
+        // With every slot busy, the hold is refilled once half of it has been started.
+        if (free <= 0 && this.held.length > prefetch / 2) break;
+        const wanted = free + prefetch - this.held.length;
+        if (wanted <= 0) break;
         const capacity = this.typesWithCapacity();
         if (capacity && capacity.types.length === 0) break;
         const taskTypes = capacity?.types;
         // One claim may return runs of any listed type, so it must fit the tightest per-type cap.
-        const limit = Math.min(free, capacity?.room ?? free);
+        const limit = Math.min(wanted, capacity?.room ?? wanted);
         let runs: RunRecord[];
         const token = randomId(engine.options.random, 16);
         try {
@@ -148,8 +149,11 @@ export class Executor {
           this.reportError('claimRuns', error);
           return;
         }
-        for (const run of runs) this.launch(run, token);
-        if (runs.length < limit) break;
+        for (const run of runs) this.admit(run, token);
+        if (runs.length < limit) {
+          this.startHeld();
+          break;
+        }
       }
     } while (this.claimAgain);
   }
@@ -178,30 +182,61 @@ export class Executor {
     return capped ? { types, room } : undefined;
   }
 
-  private launch(run: RunRecord, token: string): void {
-    const active: ActiveRun = {
+  /** Takes a claimed run in: it counts against its type's cap from now, and waits in the hold for a slot. */
+  private admit(run: RunRecord, token: string): void {
+    const claimedAt = this.engine.now().getTime();
+    this.held.push({
       run,
       token,
       controller: new RunAbort(),
       lock: null,
-      leaseExpiresAt: (run.lease?.expiresAt ?? this.engine.now()).getTime(),
+      leaseExpiresAt: run.lease?.expiresAt.getTime() ?? claimedAt,
+      claimedAt,
       renewingLease: false,
       renewingLock: false,
-    };
+    });
+    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
+  }
+
+  /** Starts held runs, oldest first, while slots are free. */
+  private startHeld(): void {
+    const max = this.engine.options.maxConcurrentRuns;
+    if (this.held.length === 0 || this.active.size >= max) return;
+    const count = Math.min(this.held.length, max - this.active.size);
+    const starting = count === this.held.length ? this.held : this.held.slice(0, count);
+    this.held = count === this.held.length ? [] : this.held.slice(count);
+    for (const active of starting) this.launch(active);
+  }
+
+  private launch(active: ActiveRun): void {
+    const { run } = active;
     // The run may still be executing here under an older lease that expired (and was recovered):
     // that execution lost its lease, so it stops and its outcome is discarded.
     this.active.get(run.id)?.controller.abort(new LeaseLostError('the run was claimed again after its lease expired'));
     this.active.set(run.id, active);
-    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
     const done: Promise<void> = this.execute(active)
       .catch((error: unknown) => this.reportError('execute', error))
       .finally(() => {
         if (this.active.get(run.id) === active) this.active.delete(run.id);
-        this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 1) - 1);
+        this.release(run.taskType);
         this.settled.delete(done);
+        this.startHeld();
         this.wake();
       });
     this.settled.add(done);
+  }
+
+  private release(taskType: string): void {
+    this.perType.set(taskType, (this.perType.get(taskType) ?? 1) - 1);
+  }
+
+  /** Gives held runs back to the store, as if never claimed (their attempt is undone). */
+  private handBack(runs: ActiveRun[]): void {
+    const now = this.engine.now();
+    for (const active of runs) {
+      this.release(active.run.taskType);
+      this.finish(active, { status: 'pending', availableAt: now, undoAttempt: true });
+    }
   }
 
   private async execute(active: ActiveRun): Promise<void> {
@@ -263,6 +298,8 @@ export class Executor {
     );
     let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
+      // Aborted while held or while taking the trigger lock (cancelled, lease lost): not started.
+      if (controller.aborted) throw controller.reason;
       const payload = await engine.registry.validate(run.taskType, run.payload);
       const value = await raceAbort(Promise.resolve().then(() => this.invoke(active, payload)), controller);
       const problem = unstorable(value);
@@ -344,73 +381,21 @@ export class Executor {
   }
 
   /**
-   * Renews every held lease and trigger lock at a third of the lease time. The timer re-arms at
-   * once, and lease and lock renewals run apart, so a slow lock store cannot hold up leases.
+   * Every third of the lease: hands back runs held since the previous round, then renews the
+   * leases and trigger locks of every run this instance holds. The timer re-arms at once.
    */
   private armRenewal(): void {
     const interval = Math.max(100, Math.floor(this.engine.options.leaseMs / 3));
     this.renewTimer = this.engine.options.clock.setTimeout(() => {
       this.renewTimer = null;
-      this.renewAll();
+      const now = this.engine.now();
+      const stale = this.held.filter((held) => held.claimedAt <= now.getTime() - interval);
+      if (stale.length > 0) {
+        this.held = this.held.filter((held) => held.claimedAt > now.getTime() - interval);
+        this.handBack(stale);
+      }
+      this.leases.renewAll([...this.active.values(), ...this.held], now);
       if (this.accepting || this.active.size > 0) this.armRenewal();
     }, interval);
   }
-
-  private renewAll(): void {
-    const now = this.engine.now();
-    for (const active of this.active.values()) {
-      if (now.getTime() >= active.leaseExpiresAt) {
-        active.controller.abort(new LeaseLostError('the lease expired before it could be renewed'));
-        continue;
-      }
-      if (!active.renewingLease) void this.renewLease(active, now);
-      if (active.lock && !active.renewingLock) void this.renewLock(active, now);
-    }
-  }
-
-  private async renewLease(active: ActiveRun, now: Date): Promise<void> {
-    const { engine } = this;
-    const expiresAt = new Date(now.getTime() + engine.options.leaseMs);
-    active.renewingLease = true;
-    try {
-      const renewal = await engine.store.renewLease(active.run.id, active.token, expiresAt);
-      this.reportOk('renewLease');
-      if (!renewal.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
-      active.leaseExpiresAt = expiresAt.getTime();
-      if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
-    } catch (error) {
-      this.reportError('renewLease', error);
-    } finally {
-      active.renewingLease = false;
-    }
-  }
-
-  /**
-   * Keeps the trigger lock. If it was lost (expired, or the lock store forgot it), it is taken
-   * again; if another run holds it now, this run stops (as with a lost lease), so two runs of the
-   * trigger never go on side by side.
-   */
-  private async renewLock(active: ActiveRun, now: Date): Promise<void> {
-    const { engine } = this;
-    const lock = active.lock;
-    if (!lock) return;
-    active.renewingLock = true;
-    try {
-      let held = await engine.locks.renew(lock, engine.options.leaseMs, now);
-      held ??= await engine.locks.acquire({ resource: lock.resource, owner: lock.owner, token: lock.token, ttlMs: engine.options.leaseMs, now });
-      this.reportOk('lock.renew');
-      if (held) active.lock = held;
-      else {
-        // Another run of the trigger holds the lock now: this one stops, and its attempt counts
-        // as lost, like a lost lease (the run is retried as its next attempt once the lease lapses).
-        active.lock = null;
-        active.controller.abort(new LeaseLostError('the trigger lock was lost to another run'));
-      }
-    } catch (error) {
-      this.reportError('lock.renew', error);
-    } finally {
-      active.renewingLock = false;
-    }
-  }
 }
-

@@ -40,6 +40,8 @@ function availabilityOrder(a: ClaimEntry, b: ClaimEntry): number {
 export class ClaimQueue {
   private readonly waiting = new BinaryHeap<ClaimEntry>(availabilityOrder);
   private readonly ready = new Map<string, BinaryHeap<ClaimEntry>>();
+  /** The latest `now` a claim promoted at: entries available by then may go straight to ready. */
+  private promotedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly isLive: (entry: ClaimEntry) => boolean) {}
 
@@ -51,7 +53,9 @@ export class ClaimQueue {
   }
 
   add(entry: ClaimEntry): void {
-    this.waiting.push(entry);
+    // Available by the latest claim's clock: straight to the ready heap (one heap push, not two).
+    if (entry.availableAt <= this.promotedUntil) this.readyHeap(entry.taskType).push(entry);
+    else this.waiting.push(entry);
   }
 
   /**
@@ -96,6 +100,7 @@ export class ClaimQueue {
   }
 
   private promote(now: number): void {
+    if (now > this.promotedUntil) this.promotedUntil = now;
     for (let top = this.waiting.peek(); top && top.availableAt <= now; top = this.waiting.peek()) {
       this.waiting.pop();
       if (this.isLive(top)) this.readyHeap(top.taskType).push(top);

@@ -2,7 +2,7 @@ import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, Page, RunRecord, RunStatus } from '../../types.js';
 import type { ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
 import { ClaimQueue } from './claim-queue.js';
-import { addToIndex, compareStrings, copy, page, removeFromIndex } from './records.js';
+import { addToIndex, compareStrings, copy, copyRun, page, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
 
 interface StoredRun {
@@ -52,14 +52,14 @@ export class RunTable {
   /** Inserts a copy of `run` unless its id exists. */
   insert(run: RunRecord): boolean {
     if (this.runs.has(run.id)) return false;
-    this.put(copy(run));
+    this.put(copyRun(run));
     return true;
   }
 
   get(id: string, owner?: string): RunRecord | null {
     const record = this.runs.get(id)?.record;
     if (!record || (owner !== undefined && record.owner !== owner)) return null;
-    return copy(record);
+    return copyRun(record);
   }
 
   list(query: RunQuery): Page<RunRecord> {
@@ -84,7 +84,7 @@ export class RunTable {
       matches.push(r);
     }
     matches.sort(newestFirst);
-    return page(matches, query);
+    return page(matches, query, copyRun);
   }
 
   claim(request: ClaimRequest): RunRecord[] {
@@ -101,7 +101,7 @@ export class RunTable {
         lease: { ...lease, expiresAt: new Date(lease.expiresAt) },
       };
       this.put(next);
-      return copy(next);
+      return copyRun(next);
     });
   }
 
@@ -132,8 +132,10 @@ export class RunTable {
       case 'completed': {
         // A success clears the error an earlier attempt left: left out of a fresh copy rather
         // than deleted, which would turn the record into a slow hash-table object in V8.
-        const { error: _cleared, ...rest } = run;
-        next = rest;
+        if ('error' in run) {
+          const { error: _cleared, ...rest } = run;
+          next = rest;
+        } else next = { ...run };
         next.lease = null;
         next.attempts = attempts;
         next.status = 'completed';
@@ -190,7 +192,7 @@ export class RunTable {
           }
         : { ...base, status: 'pending', availableAt: new Date(at) };
       this.put(next);
-      return { run: copy(next), outcome: exhausted ? 'failed' : 'pending' };
+      return { run: copyRun(next), outcome: exhausted ? 'failed' : 'pending' };
     });
   }
 
@@ -207,7 +209,7 @@ export class RunTable {
       return null;
     }
     this.put(next);
-    return copy(next);
+    return copyRun(next);
   }
 
   count(triggerId: string, statuses: readonly RunStatus[]): number {

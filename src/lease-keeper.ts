@@ -1,0 +1,73 @@
+import type { ActiveRun } from './active-run.js';
+import type { Engine } from './engine.js';
+import { CancelledError, LeaseLostError } from './errors.js';
+
+/**
+ * Keeps the leases and trigger locks of the runs an instance holds. Lease and lock renewals
+ * run apart, so a slow lock store cannot hold up leases, and at most one of each is in flight
+ * per run, so a slow store does not stack them up.
+ */
+export class LeaseKeeper {
+  constructor(
+    private readonly engine: Engine,
+    private readonly reportError: (operation: string, error: unknown) => void,
+    private readonly reportOk: (operation: string) => void,
+  ) {}
+
+  /** Renews what `runs` hold; a run whose lease already expired is aborted instead. */
+  renewAll(runs: Iterable<ActiveRun>, now: Date): void {
+    for (const active of runs) {
+      if (now.getTime() >= active.leaseExpiresAt) {
+        active.controller.abort(new LeaseLostError('the lease expired before it could be renewed'));
+        continue;
+      }
+      if (!active.renewingLease) void this.renewLease(active, now);
+      if (active.lock && !active.renewingLock) void this.renewLock(active, now);
+    }
+  }
+
+  private async renewLease(active: ActiveRun, now: Date): Promise<void> {
+    const { engine } = this;
+    const expiresAt = new Date(now.getTime() + engine.options.leaseMs);
+    active.renewingLease = true;
+    try {
+      const renewal = await engine.store.renewLease(active.run.id, active.token, expiresAt);
+      this.reportOk('renewLease');
+      if (!renewal.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
+      active.leaseExpiresAt = expiresAt.getTime();
+      if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
+    } catch (error) {
+      this.reportError('renewLease', error);
+    } finally {
+      active.renewingLease = false;
+    }
+  }
+
+  /**
+   * Keeps the trigger lock. If it was lost (expired, or the lock store forgot it), it is taken
+   * again; if another run holds it now, this run stops (as with a lost lease), so two runs of the
+   * trigger never go on side by side.
+   */
+  private async renewLock(active: ActiveRun, now: Date): Promise<void> {
+    const { engine } = this;
+    const lock = active.lock;
+    if (!lock) return;
+    active.renewingLock = true;
+    try {
+      let held = await engine.locks.renew(lock, engine.options.leaseMs, now);
+      held ??= await engine.locks.acquire({ resource: lock.resource, owner: lock.owner, token: lock.token, ttlMs: engine.options.leaseMs, now });
+      this.reportOk('lock.renew');
+      if (held) active.lock = held;
+      else {
+        // Another run of the trigger holds the lock now: this one stops, and its attempt counts
+        // as lost, like a lost lease (the run is retried as its next attempt once the lease lapses).
+        active.lock = null;
+        active.controller.abort(new LeaseLostError('the trigger lock was lost to another run'));
+      }
+    } catch (error) {
+      this.reportError('lock.renew', error);
+    } finally {
+      active.renewingLock = false;
+    }
+  }
+}
