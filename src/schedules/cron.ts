@@ -132,9 +132,24 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Zone names checked so far (luxon builds an Intl.DateTimeFormat per check), bounded. */
+const zoneValidity = new Map<string, boolean>();
+
 export function isValidZone(name: string): boolean {
-  return IANAZone.isValidZone(name);
+  let valid = zoneValidity.get(name);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(name);
+    if (zoneValidity.size < 1_000) zoneValidity.set(name, valid);
+  }
+  return valid;
 }
+
+/**
+ * Recent answers of {@link nextCronTime}, oldest first. Triggers sharing a schedule fire at the
+ * same slots, so the dispatcher asks the same question once per trigger of a fan-out in a row.
+ */
+const recentAnswers = new Map<string, number>();
+const RECENT_ANSWERS_MAX = 4_096;
 
 /** Each candidate either fires or jumps past a gap or repeated range; this only guards the loop. */
 const MAX_CANDIDATES = 10_000;
@@ -144,6 +159,17 @@ const MAX_CANDIDATES = 10_000;
  * do not exist fire when the gap ends; wall times that occur twice fire at the first occurrence.
  */
 export function nextCronTime(expression: string, timezone: string, after: Date): Date {
+  const key = `${after.getTime()} ${timezone} ${expression}`;
+  let instant = recentAnswers.get(key);
+  if (instant === undefined) {
+    instant = computeNextCronTime(expression, timezone, after);
+    if (recentAnswers.size >= RECENT_ANSWERS_MAX) recentAnswers.delete(recentAnswers.keys().next().value as string);
+    recentAnswers.set(key, instant);
+  }
+  return new Date(instant);
+}
+
+function computeNextCronTime(expression: string, timezone: string, after: Date): number {
   const zone = zoneOf(timezone);
   if (!zone.isValid) throw new Error(`cron schedule has an unknown time zone "${timezone}"`);
   const afterMs = after.getTime();
@@ -152,7 +178,7 @@ export function nextCronTime(expression: string, timezone: string, after: Date):
   for (let i = 0; i < MAX_CANDIDATES; i++) {
     const wall = cron.next().getTime();
     const fire = resolveWall(zone, wall);
-    if (fire.instant > afterMs) return new Date(fire.instant);
+    if (fire.instant > afterMs) return fire.instant;
     // Inside a repeated hour, or just after a gap: every candidate until resumeWall maps to an
     // instant already passed, so skip them at once (a seconds expression has 3,600 per hour).
     if (fire.resumeWall !== undefined && fire.resumeWall - 1_000 > wall) cron.reset(new Date(fire.resumeWall - 1_000));

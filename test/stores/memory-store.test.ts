@@ -125,4 +125,16 @@ describe('BinaryHeap', () => {
     expect(popped).toEqual(expected);
     expect(heap.size).toBe(0);
   });
+
+  it('lists its first items in order without removing them, skipping the ones not accepted', () => {
+    const values = Array.from({ length: 2_000 }, (_, i) => (i * 7919) % 1_000);
+    const heap = new BinaryHeap<number>((a, b) => a - b, values);
+    const sorted = [...values].sort((a, b) => a - b);
+    const odd = (v: number) => v % 2 === 1;
+    expect(heap.firstItems(50, (v) => v > 400, odd)).toEqual(sorted.filter(odd).slice(0, 50));
+    expect(heap.firstItems(10_000, (v) => v > 400, odd)).toEqual(sorted.filter((v) => odd(v) && v <= 400));
+    expect(heap.firstItems(0, () => false, () => true)).toEqual([]);
+    expect(heap.size).toBe(2_000);
+    expect(heap.pop()).toBe(sorted[0]);
+  });
 });

@@ -47,6 +47,30 @@ export class BinaryHeap<T> {
     return first;
   }
 
+  /**
+   * The first items in heap order, left in place: stops at `limit` items that `accept` takes,
+   * or at the first item `isPast` says is beyond the range (everything after it is too).
+   * O(k log k) for k items visited, however large the heap: it walks the tree from the root
+   * with a small frontier heap of positions instead of popping and pushing back.
+   */
+  firstItems(limit: number, isPast: (item: T) => boolean, accept: (item: T) => boolean): T[] {
+    const items = this.items;
+    const found: T[] = [];
+    if (items.length === 0 || limit <= 0) return found;
+    const frontier = new BinaryHeap<number>((i, j) => this.compare(items[i] as T, items[j] as T));
+    frontier.push(0);
+    while (found.length < limit && frontier.size > 0) {
+      const index = frontier.pop() as number;
+      const item = items[index] as T;
+      if (isPast(item)) break;
+      if (accept(item)) found.push(item);
+      const left = 2 * index + 1;
+      if (left < items.length) frontier.push(left);
+      if (left + 1 < items.length) frontier.push(left + 1);
+    }
+    return found;
+  }
+
   /** Removes one occurrence of `item` (compared with `===`). O(n). Returns whether it was there. */
   remove(item: T): boolean {
     const items = this.items;

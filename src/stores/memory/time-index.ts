@@ -40,9 +40,9 @@ export class TimeIndex {
 
   /** The earliest live entries with `at <= until`, at most `limit`, left in the index. */
   peekDue(until: number, limit: number): TimedRef[] {
-    const due = this.takeDue(until, limit);
-    for (const ref of due) this.heap.push(ref);
-    return due;
+    // Stale entries at the top go for good (each once): the walk below would pass them every time.
+    for (let top = this.heap.peek(); top && !this.isLive(top); top = this.heap.peek()) this.heap.pop();
+    return this.heap.firstItems(limit, (ref) => ref.at > until, this.isLive);
   }
 
   /** The earliest live entries with `at <= until`, at most `limit`, removed from the index. */

@@ -2,7 +2,7 @@ import { ConflictError } from '../../errors.js';
 import type { Page, TriggerRecord } from '../../types.js';
 import type { TriggerQuery } from '../types.js';
 import { EventIndex } from './event-index.js';
-import { addToIndex, compareStrings, copy, page, removeFromIndex } from './records.js';
+import { addToIndex, compareStrings, copyTrigger, page, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
 
 interface StoredTrigger {
@@ -42,13 +42,13 @@ export class TriggerTable {
   insert(trigger: TriggerRecord): void {
     if (this.triggers.has(trigger.id)) throw new ConflictError(`A trigger with id "${trigger.id}" already exists.`);
     this.assertNameFree(trigger.id, trigger.owner, trigger.name);
-    this.put(copy(trigger));
+    this.put(copyTrigger(trigger));
   }
 
   get(id: string, owner?: string): TriggerRecord | null {
     const record = this.triggers.get(id)?.record;
     if (!record || (owner !== undefined && record.owner !== owner)) return null;
-    return copy(record);
+    return copyTrigger(record);
   }
 
   /** The stored version, or undefined when the trigger does not exist. */
@@ -67,7 +67,7 @@ export class TriggerTable {
       matches.push(t);
     }
     matches.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id));
-    return page(matches, query);
+    return page(matches, query, copyTrigger);
   }
 
   /**
@@ -78,7 +78,9 @@ export class TriggerTable {
     const stored = this.triggers.get(id);
     if (!stored || stored.record.version !== expectedVersion) return false;
     this.assertNameFree(id, next.owner, next.name);
-    this.put({ ...copy(next), id });
+    const record = copyTrigger(next);
+    record.id = id;
+    this.put(record);
     return true;
   }
 
@@ -102,22 +104,26 @@ export class TriggerTable {
   findDue(until: Date, limit: number): TriggerRecord[] {
     return this.due
       .peekDue(until.getTime(), limit)
-      .map((ref) => copy((this.triggers.get(ref.id) as StoredTrigger).record));
+      .map((ref) => copyTrigger((this.triggers.get(ref.id) as StoredTrigger).record));
   }
 
   /** Active triggers with an event schedule for `event`, by `createdAt` then `id`, paged. */
   findByEvent(event: string, limit: number, offset: number): TriggerRecord[] {
-    return this.events.page(event, limit, offset).map((id) => copy((this.triggers.get(id) as StoredTrigger).record));
+    return this.events.page(event, limit, offset).map((id) => copyTrigger((this.triggers.get(id) as StoredTrigger).record));
   }
 
   /** Stores `record` (owned by the table from now on) and indexes it. */
   private put(record: TriggerRecord): void {
-    const previous = this.triggers.get(record.id);
-    if (previous) this.unindex(previous.record);
+    const previous = this.triggers.get(record.id)?.record;
+    // Firing rewrites a trigger with its owner and name unchanged: its name and owner entries stay.
+    const moved = !previous || previous.owner !== record.owner || previous.name !== record.name;
+    if (previous) this.unindex(previous, moved);
     const seq = ++this.seq;
     this.triggers.set(record.id, { record, seq });
-    this.idsByName.set(nameKey(record.owner, record.name), record.id);
-    addToIndex(this.idsByOwner, record.owner, record.id);
+    if (moved) {
+      this.idsByName.set(nameKey(record.owner, record.name), record.id);
+      addToIndex(this.idsByOwner, record.owner, record.id);
+    }
     const event = activeEvent(record);
     if (event !== undefined) this.events.add(event, record.createdAt.getTime(), record.id);
     if (isDueCandidate(record)) {
@@ -127,9 +133,11 @@ export class TriggerTable {
     this.due.compactIfBloated(this.dueCount);
   }
 
-  private unindex(record: TriggerRecord): void {
-    this.idsByName.delete(nameKey(record.owner, record.name));
-    removeFromIndex(this.idsByOwner, record.owner, record.id);
+  private unindex(record: TriggerRecord, moved = true): void {
+    if (moved) {
+      this.idsByName.delete(nameKey(record.owner, record.name));
+      removeFromIndex(this.idsByOwner, record.owner, record.id);
+    }
     const event = activeEvent(record);
     if (event !== undefined) this.events.remove(event, record.createdAt.getTime(), record.id);
     if (isDueCandidate(record)) this.dueCount--;
