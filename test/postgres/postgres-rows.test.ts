@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyPgError } from '../../src/stores/postgres/errors.js';
 import { decodeAudit, decodeRun, decodeTrigger, encodeAudit, encodeFinish, encodeRun, encodeTrigger } from '../../src/stores/postgres/rows.js';
+import { parseTimestamptz, STORE_TYPES } from '../../src/stores/postgres/parsers.js';
 import { advisoryLockKey, channelName, validateSchemaName } from '../../src/stores/postgres/schema.js';
 import { fixtureDate as at, makeAudit, makeRun, makeTrigger } from '../../src/testing/fixtures.js';
 
@@ -71,7 +72,7 @@ describe('row mapping', () => {
   it('encodes each kind of finish with only the fields it sets', () => {
     const base = { runId: 'r', token: 't' };
     expect(encodeFinish({ ...base, status: 'pending', availableAt: at(1), undoAttempt: true }, 0)).toMatchObject({
-      i: 0, status: 'pending', undo_attempt: true, available_at: at(1),
+      i: 0, status: 'pending', undo_attempt: true, available_at: at(1).toISOString(),
     });
     const completed = encodeFinish({ ...base, status: 'completed', finishedAt: at(2), durationMs: 2, expiresAt: at(3), result: undefined }, 1);
     expect(completed).toMatchObject({ i: 1, has_result: true, duration_ms: 2 });
@@ -79,7 +80,40 @@ describe('row mapping', () => {
     const noResult = encodeFinish({ ...base, status: 'completed', finishedAt: at(2), durationMs: 2, expiresAt: at(3) }, 2);
     expect(noResult.has_result).toBe(false);
     const failed = encodeFinish({ ...base, status: 'failed', finishedAt: at(2), durationMs: 2, expiresAt: at(3), error: { name: 'E', message: 'm' } }, 3);
-    expect(failed).toMatchObject({ error: '{"name":"E","message":"m"}' });
+    expect(failed).toMatchObject({ error: { name: 'E', message: 'm' } });
+  });
+
+  it('encodes a finish as the same JSON as its Dates would give', () => {
+    const attemptRecord = { attempt: 2, instanceId: 'i', startedAt: at(1), finishedAt: at(2), outcome: 'failed' as const, error: { name: 'E', message: 'm' } };
+    const finish = { runId: 'r', token: 't', status: 'failed' as const, finishedAt: at(2), durationMs: 1, expiresAt: at(3), error: { name: 'E', message: 'm' }, attemptRecord };
+    const viaDates = { i: 0, run_id: 'r', token: 't', status: 'failed', attempt_record: attemptRecord, finished_at: at(2), duration_ms: 1, expires_at: at(3), error: finish.error };
+    expect(JSON.parse(JSON.stringify(encodeFinish(finish, 0)))).toEqual(JSON.parse(JSON.stringify(viaDates)));
+    const invalid = encodeFinish({ runId: 'r', token: 't', status: 'pending', availableAt: new Date(Number.NaN) }, 1);
+    expect(invalid.available_at).toBeNull();
+  });
+});
+
+describe('column parsers', () => {
+  it.each([
+    ['2026-01-01 00:00:00+00', '2026-01-01T00:00:00.000Z'],
+    ['2026-11-22 23:10:30.123456+00', '2026-11-22T23:10:30.123Z'],
+    ['2026-11-22 23:10:30.1+05:30', '2026-11-22T17:40:30.100Z'],
+    ['2026-11-22 23:10:30.999-03', '2026-11-23T02:10:30.999Z'],
+    ['1000-03-01 12:00:00-09:30', '1000-03-01T21:30:00.000Z'],
+    // Forms V8 misreads or rejects: years before 1000, offsets with seconds, BC, years past 9999.
+    ['0044-03-15 12:00:00+00', '0044-03-15T12:00:00.000Z'],
+    ['0999-12-31 23:59:59.5+00', '0999-12-31T23:59:59.500Z'],
+    ['1890-01-01 00:00:00+00:53:28', '1889-12-31T23:06:32.000Z'],
+    ['0001-01-01 00:00:00+00 BC', '0000-01-01T00:00:00.000Z'],
+    ['12026-01-01 00:00:00+00', '+012026-01-01T00:00:00.000Z'],
+  ])('reads the timestamptz %s', (text, iso) => {
+    expect(parseTimestamptz(text).toISOString()).toBe(iso);
+  });
+
+  it('reads booleans and integers, and leaves everything else as text', () => {
+    const parse = (oid: number, text: string): unknown => (STORE_TYPES.getTypeParser(oid, 'text') as (t: string) => unknown)(text);
+    expect([parse(16, 't'), parse(16, 'f'), parse(23, '-42'), parse(21, '7')]).toEqual([true, false, -42, 7]);
+    expect([parse(20, '9007199254740993'), parse(25, 'x'), parse(3802, '{"a":1}')]).toEqual(['9007199254740993', 'x', '{"a":1}']);
   });
 });
 

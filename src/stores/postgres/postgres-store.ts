@@ -19,6 +19,7 @@ import type {
 import { toStoreError } from './errors.js';
 import { migrate } from './migrations.js';
 import { ChangeFeed } from './notifications.js';
+import { STORE_TYPES } from './parsers.js';
 import { PostgresLockStore } from './postgres-lock-store.js';
 import { decodeAudit, decodeRun, decodeTrigger, encodeAudit, encodeFinish, encodeRun, encodeTrigger, jsonParam } from './rows.js';
 import { channelName, DEFAULT_SCHEMA, validateSchemaName } from './schema.js';
@@ -44,6 +45,23 @@ function claimOrder(a: RunRecord, b: RunRecord): number {
     a.scheduledFor.getTime() - b.scheduledFor.getTime() ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   );
+}
+
+/**
+ * The finishes worth sending, with their positions: the first per run and token. A repeat
+ * could never apply (if the first applied, it cleared the lease; if not, the token does not
+ * hold the run), and leaving it out lets `finishRuns` update each run from one input row.
+ */
+function firstPerLease(finishes: readonly RunFinish[]): { finish: RunFinish; i: number }[] {
+  const seen = new Set<string>();
+  const first: { finish: RunFinish; i: number }[] = [];
+  finishes.forEach((finish, i) => {
+    const key = `${finish.runId}\u0000${finish.token}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    first.push({ finish, i });
+  });
+  return first;
 }
 
 /**
@@ -219,7 +237,7 @@ export class PostgresStore implements Store {
 
   async finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> {
     if (finishes.length === 0) return [];
-    const input = JSON.stringify(finishes.map(encodeFinish));
+    const input = JSON.stringify(firstPerLease(finishes).map(({ finish, i }) => encodeFinish(finish, i)));
     const { rows } = await this.named<{ i: number }>('finishRuns', this.sql.finishRuns, [input]);
     const applied = new Set(rows.map((row) => row.i));
     return finishes.map((_, i) => applied.has(i));
@@ -304,7 +322,7 @@ export class PostgresStore implements Store {
     conflict?: Conflict,
   ): Promise<QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.pool.query<R>({ text, values, types: STORE_TYPES });
     } catch (error) {
       throw toStoreError(operation, error, conflict);
     }
@@ -318,7 +336,7 @@ export class PostgresStore implements Store {
     conflict?: Conflict,
   ): Promise<QueryResult<R>> {
     try {
-      return await this.pool.query<R>({ name: this.sql.name(operation), text, values });
+      return await this.pool.query<R>({ name: this.sql.name(operation), text, values, types: STORE_TYPES });
     } catch (error) {
       throw toStoreError(operation, error, conflict);
     }

@@ -191,37 +191,36 @@ export class PostgresSql {
   }
 
   /**
-   * $1 JSON array of finishes (see `encodeFinish`). Each applies only while its token holds
-   * the run; of several finishes of one run in a batch, the first that holds it applies (the
-   * later ones would find the lease gone, as if applied one after the other). A completion
-   * clears the error of an earlier attempt; a retry without an error keeps it.
+   * $1 JSON array of finishes (see `encodeFinish`: the result as JSON text, the attempt
+   * record, error and progress as nested JSON), at most one per run and token. Each applies
+   * only while its token holds the run. A completion clears the error of an earlier attempt;
+   * a retry without an error keeps it.
+   * One run has one `lease_token`, so of finishes of one run with different tokens at most
+   * one can match; the store sends only the first finish per run and token (a later one
+   * would find the lease gone, as if applied one after the other). So each run is updated by
+   * at most one input row, and no first pass over the table is needed to pick it.
    * A run's `lease_token` is set only while it is `running` (every way out of `running` clears
    * it), so matching the token is the status check; leaving `status = 'running'` out of the
-   * joins keeps the planner on the primary key: with it, the planner may walk every running
+   * join keeps the planner on the primary key: with it, the planner may walk every running
    * run in `runs_lease_idx` once per finish (quadratic with thousands of runs in flight).
    */
   get finishRuns(): string {
     const pending = `x.status = 'pending'`;
-    return `WITH input AS MATERIALIZED (
-        SELECT DISTINCT ON (x.run_id) x.* FROM jsonb_to_recordset($1::jsonb) AS x(i integer, run_id text, token text,
-          status text, finished_at timestamptz, duration_ms bigint, has_result boolean, result text, error text,
-          expires_at timestamptz, progress text, available_at timestamptz, undo_attempt boolean, attempt_record text)
-        JOIN ${this.runs} held ON held.id = x.run_id AND held.lease_token = x.token
-        ORDER BY x.run_id, x.i
-      )
-      UPDATE ${this.runs} r SET
+    return `UPDATE ${this.runs} r SET
         status = x.status,
         lease_token = NULL, lease_instance = NULL, lease_expires_at = NULL,
-        attempts = CASE WHEN x.attempt_record IS NULL THEN r.attempts ELSE r.attempts || jsonb_build_array(x.attempt_record::jsonb) END,
-        error = CASE WHEN x.status = 'completed' THEN NULL ELSE COALESCE(x.error::jsonb, r.error) END,
+        attempts = CASE WHEN x.attempt_record IS NULL THEN r.attempts ELSE r.attempts || jsonb_build_array(x.attempt_record) END,
+        error = CASE WHEN x.status = 'completed' THEN NULL ELSE COALESCE(x.error, r.error) END,
         available_at = CASE WHEN ${pending} THEN x.available_at ELSE r.available_at END,
         attempt = CASE WHEN ${pending} AND x.undo_attempt THEN GREATEST(0, r.attempt - 1) ELSE r.attempt END,
         finished_at = CASE WHEN ${pending} THEN r.finished_at ELSE x.finished_at END,
         duration_ms = CASE WHEN ${pending} THEN r.duration_ms ELSE x.duration_ms END,
         expires_at = CASE WHEN ${pending} THEN r.expires_at ELSE x.expires_at END,
         result = CASE WHEN x.has_result THEN x.result::jsonb ELSE r.result END,
-        progress = COALESCE(x.progress::jsonb, r.progress)
-      FROM input x
+        progress = COALESCE(x.progress, r.progress)
+      FROM jsonb_to_recordset($1::jsonb) AS x(i integer, run_id text, token text,
+        status text, finished_at timestamptz, duration_ms bigint, has_result boolean, result text, error jsonb,
+        expires_at timestamptz, progress jsonb, available_at timestamptz, undo_attempt boolean, attempt_record jsonb)
       WHERE r.id = x.run_id AND r.lease_token = x.token
       RETURNING x.i`;
   }
