@@ -101,6 +101,10 @@ describe('update, runNow and events', () => {
 
   it('returns runs and types event payloads', () => {
     expectTypeOf(scheduler.triggers.runNow('id')).toEqualTypeOf<Promise<RunRecord>>();
+    expectTypeOf(scheduler.triggers.runMany('id', [{}, { priority: 1 }])).toEqualTypeOf<Promise<RunRecord[]>>();
+    void scheduler.triggers.runMany('id', [{ payload: { url: 'u', width: 1 } }, { payload: { to: 'a@example.com' } }]);
+    // @ts-expect-error a payload of no registered task type
+    void scheduler.triggers.runMany('id', [{ payload: { nope: true } }]);
     scheduler.on('run:completed', (event) => {
       expectTypeOf(event).toEqualTypeOf<SchedulerEvents['run:completed']>();
       expectTypeOf(event.durationMs).toEqualTypeOf<number>();
