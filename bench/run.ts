@@ -62,16 +62,14 @@ if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a posit
 async function availableSystems(): Promise<{ systems: string[]; skipped: Record<string, string> }> {
   const requested = list(values.systems, ALL_SYSTEMS, 'system');
   const skipped: Record<string, string> = {};
-  const versions = await serverVersions();
-  let postgres = versions.postgres !== null;
-  if (postgres) {
-    try {
-      await ensureDatabase();
-    } catch (error) {
-      postgres = false;
-      console.error(`PostgreSQL: ${(error as Error).message}`);
-    }
+  // The database first: on a fresh server it does not exist yet, and the version is read from it.
+  try {
+    await ensureDatabase();
+  } catch (error) {
+    console.error(`PostgreSQL: ${(error as Error).message}`);
   }
+  const versions = await serverVersions();
+  const postgres = versions.postgres !== null;
   const systems = requested.filter((system) => {
     const needsPg = ['punctual-postgres', 'graphile-worker', 'pg-boss', 'agenda-postgres'].includes(system);
     if (needsPg && !postgres) skipped[system] = 'PostgreSQL not reachable (BENCH_DATABASE_URL)';

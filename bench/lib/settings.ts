@@ -4,12 +4,12 @@
  */
 export const SETTINGS_TEXT: Record<string, { default: string; tuned: string }> = {
   'punctual-memory': {
-    default: 'defaults (pollIntervalMs 1,000, leaseMs 30,000); maxConcurrentRuns = the scenario concurrency; triggers with overlap `allow`',
-    tuned: 'as default, plus pollIntervalMs 5,000 (polling is only the fallback; fewer window reloads)',
+    default: 'defaults (pollIntervalMs 1,000, leaseMs 30,000, prefetch 0); runs enqueued with triggers.runMany, 5,000 per call; maxConcurrentRuns = the scenario concurrency; triggers with overlap `allow`',
+    tuned: 'as default, plus pollIntervalMs 5,000 (polling is only the fallback; fewer window reloads) and prefetch 1,000 (runs claimed ahead of free capacity)',
   },
   'punctual-postgres': {
-    default: 'defaults (LISTEN/NOTIFY wake-ups, pollIntervalMs 1,000, leaseMs 30,000), pg pool max 10; maxConcurrentRuns = the scenario concurrency; triggers with overlap `allow`',
-    tuned: 'as default, plus pg pool max 20 and pollIntervalMs 5,000 (LISTEN/NOTIFY does the waking; fewer window reloads and lease sweeps)',
+    default: 'defaults (LISTEN/NOTIFY wake-ups, pollIntervalMs 1,000, leaseMs 30,000, prefetch 0), pg pool max 10; runs enqueued with triggers.runMany, 5,000 per call; maxConcurrentRuns = the scenario concurrency; triggers with overlap `allow`',
+    tuned: 'as default, plus pg pool max 20, pollIntervalMs 5,000 (LISTEN/NOTIFY does the waking; fewer window reloads and lease sweeps) and prefetch 1,000 (the next claimed batch is on hand when slots free)',
   },
   bullmq: {
     default: 'Worker concurrency = the scenario concurrency; jobs added with addBulk, 5,000 per call; job schedulers (upsertJobScheduler) for cron',
