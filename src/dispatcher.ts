@@ -40,11 +40,28 @@ function memoizedNextSlot(memo: SlotMemo | undefined, trigger: TriggerRecord, af
   return at === null ? null : new Date(at);
 }
 
+/** A slot's write for `fireSlots`; `claimed` when its run is created already claimed by this instance. */
+interface Plan {
+  fire: SlotFire;
+  missedFrom: Date | null;
+  claimed: boolean;
+}
+
 /** Due slots taken from the window and planned, ready for `fireSlots`. */
 interface Batch {
   now: Date;
   batch: Entry[];
-  plans: { fire: SlotFire; missedFrom: Date | null }[];
+  plans: Plan[];
+}
+
+/**
+ * The executor's side of creating runs already claimed: a due run is stored as `running` under
+ * this instance's lease when a slot is free, and starts without a claim round trip.
+ */
+export interface ClaimAtFire {
+  claimAtFire(run: RunRecord, now: Date): RunRecord | null;
+  adoptFired(run: RunRecord): void;
+  releaseFired(run: RunRecord): void;
 }
 
 /**
@@ -89,6 +106,7 @@ export class Dispatcher {
     private readonly onRunsCreated: () => void,
     private readonly reportError: (operation: string, error: unknown) => void,
     private readonly reportOk: (operation: string) => void,
+    private readonly claims: ClaimAtFire | null = null,
   ) {}
 
   /** Triggers held in the window. */
@@ -254,7 +272,7 @@ export class Dispatcher {
     for (;;) {
       const next = this.active ? this.takeBatch(memo) : null;
       if (inFlight && !(await this.settleBatch(inFlight, inFlight.results))) {
-        if (next) for (const entry of next.batch) this.heap.push(entry);
+        if (next) this.putBack(next);
         return;
       }
       if (!next) return;
@@ -288,7 +306,7 @@ export class Dispatcher {
     } catch (error) {
       // Put them back and retry after a backoff (deterministic run ids make a retry safe), so an
       // outage is not hammered with a retry per tick.
-      for (const entry of batch) this.heap.push(entry);
+      this.putBack({ now, batch, plans });
       this.reportError('fireSlots', error);
       this.failures++;
       this.retryAt = this.engine.now().getTime() + Math.min(this.engine.options.pollIntervalMs, 50 * 2 ** Math.min(this.failures, 10));
@@ -297,12 +315,16 @@ export class Dispatcher {
     let created = false;
     const reload: string[] = [];
     for (let i = 0; i < batch.length; i++) {
-      const { fire, missedFrom } = plans[i]!;
+      const { fire, missedFrom, claimed } = plans[i]!;
       const result = results[i];
+      if (fire.run && claimed) {
+        if (result === 'fired') this.claims?.adoptFired(fire.run);
+        else this.claims?.releaseFired(fire.run);
+      }
       if (result === 'fired') {
         this.current.delete(fire.triggerId);
         this.afterFired(fire, missedFrom);
-        if (fire.run) created = true;
+        if (fire.run && !claimed) created = true;
         if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.wakeAt(fire.run.availableAt.getTime());
       } else {
         if (result === 'duplicate') this.engine.metrics.increment('slotsTakenElsewhere');
@@ -314,6 +336,12 @@ export class Dispatcher {
     // One round trip per trigger another instance fired or changed: all at once, not one by one.
     await Promise.all(reload.map((id) => this.reload(id)));
     return true;
+  }
+
+  /** A batch that was not written goes back to the window; its runs' reserved slots are freed. */
+  private putBack({ batch, plans }: Batch): void {
+    for (const entry of batch) this.heap.push(entry);
+    for (const { fire, claimed } of plans) if (fire.run && claimed) this.claims?.releaseFired(fire.run);
   }
 
   /** A jittered run becomes claimable after its slot: wake the executor then, not at the next poll. */
@@ -334,7 +362,11 @@ export class Dispatcher {
     if (fire.run) {
       engine.metrics.increment('slotsFired');
       engine.metrics.increment('runsScheduled');
-      engine.events.emit('run:scheduled', { run: fire.run });
+      // A run created already claimed is announced as scheduled, as it was before its claim.
+      const run = fire.run;
+      if (engine.events.has('run:scheduled')) {
+        engine.events.emit('run:scheduled', { run: run.status === 'running' ? { ...run, status: 'pending', attempt: run.attempt - 1, startedAt: null, instanceId: null, lease: null } : run });
+      }
     }
     if (missedFrom) {
       engine.events.emit('trigger:misfired', { triggerId: trigger.id, owner: trigger.owner, missedFrom, policy: trigger.misfire, fired: fire.run?.scheduledFor ?? null });
@@ -353,7 +385,7 @@ export class Dispatcher {
   }
 
   /** Decides the run (if any) and the next slot for a due trigger, applying its misfire policy, bounds, calendars and jitter. */
-  private plan(trigger: TriggerRecord, now: Date, memo?: SlotMemo): { fire: SlotFire; missedFrom: Date | null } {
+  private plan(trigger: TriggerRecord, now: Date, memo?: SlotMemo): Plan {
     const { calendars, random } = this.engine.options;
     const due = trigger.nextFireAt as Date;
     const missed = now.getTime() - due.getTime() > trigger.misfireGraceMs;
@@ -372,7 +404,7 @@ export class Dispatcher {
     const runCount = trigger.runCount + (slot ? 1 : 0);
     const next = memoizedNextSlot(memo, trigger, slot ?? now, calendars, runCount);
     const jitterMs = trigger.timing?.jitterMs ?? 0;
-    const run: RunRecord | null = slot
+    const built: RunRecord | null = slot
       ? buildRun(this.engine, trigger, {
           id: slotRunId(trigger.id, slot),
           source: 'schedule',
@@ -388,6 +420,8 @@ export class Dispatcher {
       updatedAt: now,
       version: trigger.version + 1,
     };
-    return { fire: { triggerId: trigger.id, expectedVersion: trigger.version, next: nextTrigger, run }, missedFrom: missed ? due : null };
+    const claimedRun = built && this.claims ? this.claims.claimAtFire(built, now) : null;
+    const run = claimedRun ?? built;
+    return { fire: { triggerId: trigger.id, expectedVersion: trigger.version, next: nextTrigger, run }, missedFrom: missed ? due : null, claimed: claimedRun !== null };
   }
 }

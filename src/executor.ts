@@ -24,6 +24,8 @@ export class Executor {
   /** Runs claimed ahead of free capacity, in claim order, waiting for a slot (`prefetch`). */
   private held: ActiveRun[] = [];
   private readonly perType = new Map<string, number>();
+  /** Slots promised to runs the dispatcher is creating already claimed (see `claimAtFire`). */
+  private reserved = 0;
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
   private accepting = false;
@@ -123,7 +125,7 @@ export class Executor {
       for (;;) {
         if (!this.accepting) return;
         this.startHeld();
-        const free = maxConcurrentRuns - this.active.size;
+        const free = maxConcurrentRuns - this.active.size - this.reserved;
         // With every slot busy, the hold is refilled once half of it has been started.
         if (free <= 0 && this.held.length > prefetch / 2) break;
         const wanted = free + prefetch - this.held.length;
@@ -182,10 +184,51 @@ export class Executor {
     return capped ? { types, room } : undefined;
   }
 
+  /**
+   * A run the dispatcher is about to create, claimed by this instance at creation when a slot is
+   * free (and its type is under its cap): the claimed record to store instead, or null. The slot
+   * stays reserved until `adoptFired` or `releaseFired`. Saves the claim round trip between a
+   * slot firing and its handler starting.
+   */
+  claimAtFire(run: RunRecord, now: Date): RunRecord | null {
+    const { options } = this.engine;
+    if (!this.accepting || run.status !== 'pending' || run.availableAt.getTime() > now.getTime()) return null;
+    if (this.active.size + this.held.length + this.reserved >= options.maxConcurrentRuns) return null;
+    const cap = this.engine.registry.get(run.taskType)?.concurrency;
+    if (cap !== undefined && (this.perType.get(run.taskType) ?? 0) >= cap) return null;
+    this.reserved++;
+    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
+    const lease = { token: randomId(options.random, 16), instanceId: options.instanceId, expiresAt: new Date(now.getTime() + options.leaseMs) };
+    return { ...run, status: 'running', attempt: run.attempt + 1, startedAt: now, instanceId: options.instanceId, lease };
+  }
+
+  /** A run from `claimAtFire` was stored: it starts here (or, while stopping, goes back to the store). */
+  adoptFired(run: RunRecord): void {
+    this.reserved--;
+    if (!run.lease) return this.release(run.taskType);
+    // The reserved slot already counts against the type's cap: it passes to the run.
+    const active = this.track(run, run.lease.token);
+    if (!this.accepting) return this.handBack([active]);
+    this.held.push(active);
+    this.startHeld();
+  }
+
+  /** A run from `claimAtFire` was not stored (another instance fired the slot, or the write failed). */
+  releaseFired(run: RunRecord): void {
+    this.reserved--;
+    this.release(run.taskType);
+    this.wake();
+  }
+
   /** Takes a claimed run in: it counts against its type's cap from now, and waits in the hold for a slot. */
   private admit(run: RunRecord, token: string): void {
+    this.held.push(this.track(run, token));
+    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
+  }
+
+  private track(run: RunRecord, token: string): ActiveRun {
     const claimedAt = this.engine.now().getTime();
-    this.held.push({
+    return {
       run,
       token,
       controller: new RunAbort(),
@@ -194,8 +237,7 @@ export class Executor {
       claimedAt,
       renewingLease: false,
       renewingLock: false,
-    });
-    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
+    };
   }
 
   /** Starts held runs, oldest first, while slots are free. */

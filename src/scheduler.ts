@@ -130,7 +130,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     events.emit('scheduler:error', { error, source: operation.startsWith('lock') ? 'lock-store' : 'store', operation: `${source}:${operation}` });
   };
   const executor = (parts.executor = new Executor(engine, reportError('executor'), (op) => health.succeeded(op)));
-  const dispatcher = (parts.dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), (op) => health.succeeded(op)));
+  const dispatcher = (parts.dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), (op) => health.succeeded(op), executor));
 
   let state: Lifecycle = 'idle';
   let starting: Promise<void> | null = null;

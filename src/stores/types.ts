@@ -65,7 +65,11 @@ export interface SlotFire {
   expectedVersion: number;
   /** The trigger after firing (nextFireAt moved on, runCount incremented, maybe completed). */
   next: TriggerRecord;
-  /** The run to create, status `pending` (or `skipped`), or null to advance without a run (misfire skip). */
+  /**
+   * The run to create, or null to advance without a run (misfire skip). Status `pending`, or
+   * `running` when the firing instance claims it at creation: then it carries the lease, the
+   * attempt, `startedAt` and `instanceId` a claim would have set, and is stored as given.
+   */
   run: RunRecord | null;
 }
 

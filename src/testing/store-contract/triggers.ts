@@ -295,6 +295,21 @@ export function triggerContract(ctx: ContractContext): void {
       expect(await store.getRun((fire.run as RunRecord).id)).toEqual(fire.run);
     });
 
+    it('creates a run already claimed by the firing instance, as given, and holds it under that lease', async () => {
+      const trigger = makeTrigger({ nextFireAt: at(0) });
+      await store.insertTrigger(trigger);
+      const pending = slotRun(trigger);
+      const lease = { token: 'fire-token', instanceId: 'firing-instance', expiresAt: at(30_000) };
+      const claimed: RunRecord = { ...pending, status: 'running', attempt: 1, startedAt: at(0), instanceId: 'firing-instance', lease };
+      expect(await store.fireSlots([slot(trigger, claimed)])).toEqual(['fired']);
+      expect(await store.getRun(claimed.id)).toEqual(claimed);
+      // Nobody else can claim it, its lease renews and its outcome is written under the token.
+      expect(await store.claimRuns({ now: at(1_000), instanceId: 'other', token: 'other-token', leaseMs: 30_000, limit: 10 })).toEqual([]);
+      expect(await store.renewLease(claimed.id, 'fire-token', at(40_000))).toEqual({ held: true, cancelRequested: false });
+      expect(await store.finishRuns([{ runId: claimed.id, token: 'fire-token', status: 'completed', finishedAt: at(2_000), durationMs: 2_000, expiresAt: at(DAY) }])).toEqual([true]);
+      expect(await store.getRun(claimed.id)).toMatchObject({ status: 'completed', attempt: 1, lease: null });
+    });
+
     it('advances the trigger without a run when run is null', async () => {
       const trigger = makeTrigger({ nextFireAt: at(0) });
       await store.insertTrigger(trigger);
