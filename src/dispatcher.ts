@@ -1,15 +1,12 @@
-import type { Calendar } from './calendars.js';
 import type { TimerHandle } from './clock.js';
-import { buildRun, slotRunId, type Engine } from './engine.js';
-import { latestSlotAtOrBefore, nextSlot } from './slots.js';
+import type { Engine } from './engine.js';
+import { planSlot, type ClaimAtFire, type Plan, type SlotMemo } from './slot-plan.js';
 import { BinaryHeap } from './stores/memory/heap.js';
 import type { SlotFire, SlotFireResult } from './stores/types.js';
-import type { RunRecord, TriggerRecord } from './types.js';
+import type { TriggerRecord } from './types.js';
 
 /** Triggers fired per store round trip. */
 const FIRE_BATCH = 500;
-/** Misfire policy `all` replays at most this far back. */
-export const CATCH_UP_WINDOW_MS = 86_400_000;
 /** Triggers loaded per window query. */
 const WINDOW_LIMIT = 10_000;
 
@@ -18,50 +15,11 @@ interface Entry {
   at: number;
 }
 
-/**
- * Next slots computed during one firing pass, by schedule, timing and instant: triggers that
- * share a schedule and came due together (a fan-out) compute their next slot once. A cron's
- * next slot costs tens of microseconds; the key, one string.
- */
-type SlotMemo = Map<string, number | null>;
-
-function memoizedNextSlot(memo: SlotMemo | undefined, trigger: TriggerRecord, after: Date, calendars: ReadonlyMap<string, Calendar>, runCount: number): Date | null {
-  const s = trigger.schedule;
-  const schedule = s.kind === 'cron' ? `c ${s.expression} ${s.timezone}` : s.kind === 'interval' ? `i ${s.everyMs} ${s.anchor}` : s.kind === 'once' ? `o ${s.at}` : null;
-  if (!memo || schedule === null) return nextSlot(trigger, after, calendars, runCount);
-  // nextSlot reads the schedule, the timing (bounds, calendars, maxRuns) and, with maxRuns, the count.
-  const timing = trigger.timing ? `${JSON.stringify(trigger.timing)} ${trigger.timing.maxRuns !== undefined ? runCount : ''}` : '';
-  const key = `${schedule}\u0000${timing}\u0000${after.getTime()}`;
-  let at = memo.get(key);
-  if (at === undefined) {
-    at = nextSlot(trigger, after, calendars, runCount)?.getTime() ?? null;
-    memo.set(key, at);
-  }
-  return at === null ? null : new Date(at);
-}
-
-/** A slot's write for `fireSlots`; `claimed` when its run is created already claimed by this instance. */
-interface Plan {
-  fire: SlotFire;
-  missedFrom: Date | null;
-  claimed: boolean;
-}
-
 /** Due slots taken from the window and planned, ready for `fireSlots`. */
 interface Batch {
   now: Date;
   batch: Entry[];
   plans: Plan[];
-}
-
-/**
- * The executor's side of creating runs already claimed: a due run is stored as `running` under
- * this instance's lease when a slot is free, and starts without a claim round trip.
- */
-export interface ClaimAtFire {
-  claimAtFire(run: RunRecord, now: Date): RunRecord | null;
-  adoptFired(run: RunRecord): void;
-  releaseFired(run: RunRecord): void;
 }
 
 /**
@@ -292,7 +250,7 @@ export class Dispatcher {
       this.dropStaleTop();
     }
     if (batch.length === 0) return null;
-    return { now, batch, plans: batch.map((entry) => this.plan(entry.trigger, now, memo)) };
+    return { now, batch, plans: batch.map((entry) => planSlot(this.engine, this.claims, entry.trigger, now, memo)) };
   }
 
   /** Applies a batch's results; false when the store failed (the batch is put back for a retry). */
@@ -382,46 +340,5 @@ export class Dispatcher {
     } catch (error) {
       this.reportError('getTrigger', error);
     }
-  }
-
-  /** Decides the run (if any) and the next slot for a due trigger, applying its misfire policy, bounds, calendars and jitter. */
-  private plan(trigger: TriggerRecord, now: Date, memo?: SlotMemo): Plan {
-    const { calendars, random } = this.engine.options;
-    const due = trigger.nextFireAt as Date;
-    const missed = now.getTime() - due.getTime() > trigger.misfireGraceMs;
-    let slot: Date | null = due;
-    if (missed && trigger.misfire === 'skip') {
-      // Only the missed slots are skipped: the latest one still fires if it is within the grace.
-      const latest = latestSlotAtOrBefore(trigger, due, now, calendars);
-      slot = now.getTime() - latest.getTime() <= trigger.misfireGraceMs ? latest : null;
-    } else if (missed && trigger.misfire === 'once') {
-      slot = latestSlotAtOrBefore(trigger, due, now, calendars);
-    } else if (missed && now.getTime() - due.getTime() > CATCH_UP_WINDOW_MS) {
-      // `all` replays the missed slots of the last day at most; older ones are skipped.
-      const first = nextSlot(trigger, new Date(now.getTime() - CATCH_UP_WINDOW_MS - 1), calendars);
-      slot = first !== null && first.getTime() <= now.getTime() ? first : null;
-    }
-    const runCount = trigger.runCount + (slot ? 1 : 0);
-    const next = memoizedNextSlot(memo, trigger, slot ?? now, calendars, runCount);
-    const jitterMs = trigger.timing?.jitterMs ?? 0;
-    const built: RunRecord | null = slot
-      ? buildRun(this.engine, trigger, {
-          id: slotRunId(trigger.id, slot),
-          source: 'schedule',
-          scheduledFor: slot,
-          ...(jitterMs > 0 ? { availableAt: new Date(slot.getTime() + Math.floor(random() * jitterMs)) } : {}),
-        })
-      : null;
-    const nextTrigger: TriggerRecord = {
-      ...trigger,
-      nextFireAt: next,
-      status: next === null ? 'completed' : trigger.status,
-      runCount,
-      updatedAt: now,
-      version: trigger.version + 1,
-    };
-    const claimedRun = built && this.claims ? this.claims.claimAtFire(built, now) : null;
-    const run = claimedRun ?? built;
-    return { fire: { triggerId: trigger.id, expectedVersion: trigger.version, next: nextTrigger, run }, missedFrom: missed ? due : null, claimed: claimedRun !== null };
   }
 }

@@ -9,7 +9,8 @@ import { raceAbort, RunAbort, unstorable } from './run-abort.js';
 import { FinishWriter } from './finish-writer.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
-import type { TaskContext } from './registry.js';
+import { taskContext } from './task-context.js';
+import { typesWithCapacity } from './type-capacity.js';
 import type { RunFinish } from './stores/types.js';
 import type { RunError, RunRecord } from './types.js';
 
@@ -130,7 +131,7 @@ export class Executor {
         if (free <= 0 && this.held.length > prefetch / 2) break;
         const wanted = free + prefetch - this.held.length;
         if (wanted <= 0) break;
-        const capacity = this.typesWithCapacity();
+        const capacity = typesWithCapacity(engine.registry, this.perType);
         if (capacity && capacity.types.length === 0) break;
         const taskTypes = capacity?.types;
         // One claim may return runs of any listed type, so it must fit the tightest per-type cap.
@@ -158,30 +159,6 @@ export class Executor {
         }
       }
     } while (this.claimAgain);
-  }
-
-  /**
-   * Task types with free per-type capacity and the smallest free room among the capped ones,
-   * or undefined when no type is capped.
-   */
-  private typesWithCapacity(): { types: string[]; room: number } | undefined {
-    const { registry } = this.engine;
-    let capped = false;
-    let room = Number.POSITIVE_INFINITY;
-    const types: string[] = [];
-    for (const type of registry.types) {
-      const limit = registry.get(type)?.concurrency;
-      if (limit === undefined) types.push(type);
-      else {
-        capped = true;
-        const left = limit - (this.perType.get(type) ?? 0);
-        if (left > 0) {
-          types.push(type);
-          room = Math.min(room, left);
-        }
-      }
-    }
-    return capped ? { types, room } : undefined;
   }
 
   /**
@@ -359,33 +336,9 @@ export class Executor {
   }
 
   private invoke(active: ActiveRun, payload: unknown): unknown {
-    const { engine } = this;
-    const { run, controller, token } = active;
-    const handler = engine.registry.get(run.taskType);
-    if (!handler) throw new TypeError(`no handler registered for task type ${JSON.stringify(run.taskType)}`);
-    const ctx: TaskContext = {
-      runId: run.id,
-      triggerId: run.triggerId,
-      triggerName: run.triggerName,
-      owner: run.owner,
-      taskType: run.taskType,
-      attempt: run.attempt,
-      maxAttempts: run.maxAttempts,
-      scheduledFor: run.scheduledFor,
-      source: run.source,
-      get signal() {
-        return controller.signal;
-      },
-      ...(run.event ? { event: run.event } : {}),
-      progress: async (percent: number, note?: string) => {
-        if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError('progress must be a number from 0 to 100');
-        const progress = { percent, ...(note !== undefined ? { note: String(note).slice(0, 500) } : {}), at: engine.now() };
-        run.progress = progress;
-        await engine.store.setProgress(run.id, token, progress);
-        engine.events.emit('run:progress', { run, percent, ...(note !== undefined ? { note } : {}) });
-      },
-    };
-    return handler.run(payload, ctx);
+    const handler = this.engine.registry.get(active.run.taskType);
+    if (!handler) throw new TypeError(`no handler registered for task type ${JSON.stringify(active.run.taskType)}`);
+    return handler.run(payload, taskContext(this.engine, active));
   }
 
   /** Writes the outcome of an attempt (see `planOutcome`). */

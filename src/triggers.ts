@@ -6,6 +6,7 @@ import { firstSlot, nextSlot, slotsBetween } from './slots.js';
 import {
   checkId,
   resolveActor,
+  runItemIssues,
   validateTriggerFields,
   type AnyPayload,
   type CreateTriggerInput,
@@ -302,24 +303,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     }
     await engine.ready();
     const trigger = await this.load(id);
-    const issues: ValidationIssue[] = [];
-    for (const [i, item] of items.entries()) {
-      if (typeof item !== 'object' || item === null) {
-        issues.push({ path: `items.${i}`, message: 'must be an object { payload?, priority? }' });
-        continue;
-      }
-      if (item.payload !== undefined) {
-        try {
-          await engine.registry.validate(trigger.taskType, item.payload);
-        } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
-          for (const issue of error.issues) issues.push({ path: `items.${i}.${issue.path}`, message: issue.message });
-        }
-      }
-      if (item.priority !== undefined && !(Number.isInteger(item.priority) && Math.abs(item.priority) <= 1_000)) {
-        issues.push({ path: `items.${i}.priority`, message: 'must be an integer from -1000 to 1000' });
-      }
-    }
+    const issues = await runItemIssues(engine.registry, trigger.taskType, items);
     if (issues.length > 0) throw ValidationError.from(issues.slice(0, 100), 'Invalid runs');
     const now = engine.now();
     const runs = items.map((item) =>

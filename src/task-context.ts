@@ -1,0 +1,33 @@
+import type { ActiveRun } from './active-run.js';
+import type { Engine } from './engine.js';
+import type { TaskContext } from './registry.js';
+
+/**
+ * What a handler gets besides its payload: the run's identity, its abort signal (made on first
+ * read) and `progress`, which stores a percentage under the run's lease and emits `run:progress`.
+ */
+export function taskContext(engine: Engine, active: ActiveRun): TaskContext {
+  const { run, controller, token } = active;
+  return {
+    runId: run.id,
+    triggerId: run.triggerId,
+    triggerName: run.triggerName,
+    owner: run.owner,
+    taskType: run.taskType,
+    attempt: run.attempt,
+    maxAttempts: run.maxAttempts,
+    scheduledFor: run.scheduledFor,
+    source: run.source,
+    get signal() {
+      return controller.signal;
+    },
+    ...(run.event ? { event: run.event } : {}),
+    progress: async (percent: number, note?: string) => {
+      if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError('progress must be a number from 0 to 100');
+      const progress = { percent, ...(note !== undefined ? { note: String(note).slice(0, 500) } : {}), at: engine.now() };
+      run.progress = progress;
+      await engine.store.setProgress(run.id, token, progress);
+      engine.events.emit('run:progress', { run, percent, ...(note !== undefined ? { note } : {}) });
+    },
+  };
+}
