@@ -174,7 +174,7 @@ export class Executor {
     const cap = this.engine.registry.get(run.taskType)?.concurrency;
     if (cap !== undefined && (this.perType.get(run.taskType) ?? 0) >= cap) return null;
     this.reserved++;
-    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
+    this.count(run.taskType);
     const lease = { token: randomId(options.random, 16), instanceId: options.instanceId, expiresAt: new Date(now.getTime() + options.leaseMs) };
     return { ...run, status: 'running', attempt: run.attempt + 1, startedAt: now, instanceId: options.instanceId, lease };
   }
@@ -183,11 +183,10 @@ export class Executor {
   adoptFired(run: RunRecord): void {
     this.reserved--;
     if (!run.lease) return this.release(run.taskType);
-    // The reserved slot already counts against the type's cap: it passes to the run.
+    // The reserved slot (and its count against the type's cap) passes to the run: it starts now.
     const active = this.track(run, run.lease.token);
     if (!this.accepting) return this.handBack([active]);
-    this.held.push(active);
-    this.startHeld();
+    this.launch(active);
   }
 
   /** A run from `claimAtFire` was not stored (another instance fired the slot, or the write failed). */
@@ -200,7 +199,7 @@ export class Executor {
   /** Takes a claimed run in: it counts against its type's cap from now, and waits in the hold for a slot. */
   private admit(run: RunRecord, token: string): void {
     this.held.push(this.track(run, token));
-    this.perType.set(run.taskType, (this.perType.get(run.taskType) ?? 0) + 1);
+    this.count(run.taskType);
   }
 
   private track(run: RunRecord, token: string): ActiveRun {
@@ -217,11 +216,11 @@ export class Executor {
     };
   }
 
-  /** Starts held runs, oldest first, while slots are free. */
+  /** Starts held runs, oldest first, while slots are free (slots reserved by `claimAtFire` are not). */
   private startHeld(): void {
-    const max = this.engine.options.maxConcurrentRuns;
-    if (this.held.length === 0 || this.active.size >= max) return;
-    const count = Math.min(this.held.length, max - this.active.size);
+    const free = this.engine.options.maxConcurrentRuns - this.active.size - this.reserved;
+    if (this.held.length === 0 || free <= 0) return;
+    const count = Math.min(this.held.length, free);
     const starting = count === this.held.length ? this.held : this.held.slice(0, count);
     this.held = count === this.held.length ? [] : this.held.slice(count);
     for (const active of starting) this.launch(active);
@@ -243,6 +242,10 @@ export class Executor {
         this.wake();
       });
     this.settled.add(done);
+  }
+
+  private count(taskType: string): void {
+    this.perType.set(taskType, (this.perType.get(taskType) ?? 0) + 1);
   }
 
   private release(taskType: string): void {
@@ -384,9 +387,10 @@ export class Executor {
     this.renewTimer = this.engine.options.clock.setTimeout(() => {
       this.renewTimer = null;
       const now = this.engine.now();
-      const stale = this.held.filter((held) => held.claimedAt <= now.getTime() - interval);
-      if (stale.length > 0) {
-        this.held = this.held.filter((held) => held.claimedAt > now.getTime() - interval);
+      const heldSince = now.getTime() - interval;
+      if (this.held.some((held) => held.claimedAt <= heldSince)) {
+        const stale = this.held.filter((held) => held.claimedAt <= heldSince);
+        this.held = this.held.filter((held) => held.claimedAt > heldSince);
         this.handBack(stale);
       }
       this.leases.renewAll([...this.active.values(), ...this.held], now);
