@@ -287,9 +287,14 @@ export async function runItemIssues(registry: HandlerRegistry, taskType: string,
         for (const issue of error.issues) issues.push({ path: `items.${i}.${issue.path}`, message: issue.message });
       }
     }
-    if (priority !== undefined && !(Number.isInteger(priority) && Math.abs(priority as number) <= 1_000)) {
-      issues.push({ path: `items.${i}.priority`, message: 'must be an integer from -1000 to 1000' });
-    }
+    const bad = priorityIssue(`items.${i}.priority`, priority);
+    if (bad) issues.push(bad);
   }
   return issues;
+}
+
+/** The problem with a run's priority override, if any: an integer from -1000 to 1000 or nothing. */
+export function priorityIssue(path: string, priority: unknown): ValidationIssue | null {
+  if (priority === undefined || (Number.isInteger(priority) && Math.abs(priority as number) <= 1_000)) return null;
+  return { path, message: 'must be an integer from -1000 to 1000' };
 }

@@ -6,6 +6,7 @@ import { firstSlot, nextSlot, slotsBetween } from './slots.js';
 import {
   checkId,
   resolveActor,
+  priorityIssue,
   runItemIssues,
   validateTriggerFields,
   type AnyPayload,
@@ -29,16 +30,6 @@ export interface TriggerListQuery extends PageQuery {
   name?: string;
 }
 
-/** Options of `runNow`. */
-export interface RunNowOptions<P = unknown> extends ActorOptions {
-  /** Use this payload instead of the trigger's (validated against the schema). */
-  payload?: P;
-  /** Priority of this run. Default: the trigger's. */
-  priority?: number;
-  /** Run even while another run of the trigger is running, whatever its overlap policy. Default false. */
-  ignoreOverlap?: boolean;
-}
-
 /** One run of `runMany`: its own payload and priority, else the trigger's. */
 export interface RunManyItem<P = unknown> {
   /** Use this payload instead of the trigger's (validated against the schema). */
@@ -52,6 +43,9 @@ export interface RunManyOptions extends ActorOptions {
   /** Run even while another run of the trigger is running, whatever its overlap policy. Default false. */
   ignoreOverlap?: boolean;
 }
+
+/** Options of `runNow`: one run's payload and priority, and the options of `runMany`. */
+export interface RunNowOptions<P = unknown> extends RunManyItem<P>, RunManyOptions {}
 
 /** Most runs one `runMany` call creates. */
 export const MAX_RUN_MANY = 10_000;
@@ -274,9 +268,8 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     await engine.ready();
     const trigger = await this.load(id);
     if (options.payload !== undefined) await engine.registry.validate(trigger.taskType, options.payload);
-    if (options.priority !== undefined && !(Number.isInteger(options.priority) && Math.abs(options.priority) <= 1_000)) {
-      throw ValidationError.from([{ path: 'priority', message: 'must be an integer from -1000 to 1000' }], 'Invalid run');
-    }
+    const priority = priorityIssue('priority', options.priority);
+    if (priority) throw ValidationError.from([priority], 'Invalid run');
     const now = engine.now();
     const run = buildRun(engine, trigger, {
       source: 'manual',
