@@ -48,7 +48,7 @@ function copyDate(date: Date | null): Date | null {
   return date === null ? null : new Date(date.getTime());
 }
 
-function copyAttempt(attempt: AttemptRecord): AttemptRecord {
+export function copyAttempt(attempt: AttemptRecord): AttemptRecord {
   const next = { ...attempt, startedAt: copyDate(attempt.startedAt), finishedAt: copyDate(attempt.finishedAt) };
   if (attempt.error) next.error = copy(attempt.error);
   return next;

@@ -2,7 +2,7 @@ import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, Page, RunRecord, RunStatus } from '../../types.js';
 import type { ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
 import { ClaimQueue } from './claim-queue.js';
-import { addToIndex, compareStrings, copy, copyRun, page, removeFromIndex } from './records.js';
+import { addToIndex, compareStrings, copy, copyAttempt, copyRun, page, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
 
 interface StoredRun {
@@ -115,7 +115,7 @@ export class RunTable {
   finish(finish: RunFinish): boolean {
     const run = this.held(finish.runId, finish.token);
     if (!run) return false;
-    const attempts = finish.attemptRecord ? [...run.attempts, copy(finish.attemptRecord)] : run.attempts;
+    const attempts = finish.attemptRecord ? [...run.attempts, copyAttempt(finish.attemptRecord)] : run.attempts;
     let next: RunRecord;
     switch (finish.status) {
       case 'pending':
