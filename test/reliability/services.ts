@@ -64,16 +64,23 @@ async function until(check: () => Promise<boolean>, ms: number, what: string, co
   await done;
 }
 
-/** {@link until}, resolving with the instant the check first held. */
+/**
+ * {@link until}, resolving with the earliest instant the server may have come back: when the
+ * last check that failed began. A check (a process spawn and a connection) can take hundreds of
+ * milliseconds on a loaded machine, and clients may reconnect before it answers; an instant
+ * taken when the check returns would make them look as if they had reconnected before the
+ * server was up.
+ */
 async function firstSuccess(check: () => Promise<boolean>, ms: number, what: string, command: Promise<unknown>): Promise<number> {
-  let at = 0;
+  let lastFailedAt = Date.now();
   const checkAndNote = async (): Promise<boolean> => {
-    if (!(await check())) return false;
-    at = Date.now();
-    return true;
+    const startedAt = Date.now();
+    if (await check()) return true;
+    lastFailedAt = startedAt;
+    return false;
   };
   await until(checkAndNote, ms, what, command);
-  return at;
+  return lastFailedAt;
 }
 
 /** Resolves once PostgreSQL refuses connections. */
