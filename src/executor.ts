@@ -131,11 +131,11 @@ export class Executor {
         if (free <= 0 && this.held.length > prefetch / 2) break;
         const wanted = free + prefetch - this.held.length;
         if (wanted <= 0) break;
-        const capacity = typesWithCapacity(engine.registry, this.perType);
-        if (capacity && capacity.types.length === 0) break;
-        const taskTypes = capacity?.types;
+        // Only types with a handler here (and room under their caps): never a run it cannot execute.
+        const { types: taskTypes, room } = typesWithCapacity(engine.registry, this.perType);
+        if (taskTypes.length === 0) break;
         // One claim may return runs of any listed type, so it must fit the tightest per-type cap.
-        const limit = Math.min(wanted, capacity?.room ?? wanted);
+        const limit = Math.min(wanted, room);
         let runs: RunRecord[];
         const token = randomId(engine.options.random, 16);
         try {
@@ -145,7 +145,7 @@ export class Executor {
             token,
             leaseMs: engine.options.leaseMs,
             limit,
-            ...(taskTypes ? { taskTypes } : {}),
+            taskTypes,
           });
           this.reportOk('claimRuns');
         } catch (error) {
@@ -163,7 +163,7 @@ export class Executor {
 
   /**
    * A run the dispatcher is about to create, claimed by this instance at creation when a slot is
-   * free (and its type is under its cap): the claimed record to store instead, or null. The slot
+   * free and its type has a handler here, under its cap: the claimed record to store instead, or null. The slot
    * stays reserved until `adoptFired` or `releaseFired`. Saves the claim round trip between a
    * slot firing and its handler starting.
    */
@@ -171,8 +171,9 @@ export class Executor {
     const { options } = this.engine;
     if (!this.accepting || run.status !== 'pending' || run.availableAt.getTime() > now.getTime()) return null;
     if (this.active.size + this.held.length + this.reserved >= options.maxConcurrentRuns) return null;
-    const cap = this.engine.registry.get(run.taskType)?.concurrency;
-    if (cap !== undefined && (this.perType.get(run.taskType) ?? 0) >= cap) return null;
+    const handler = this.engine.registry.get(run.taskType);
+    // No handler here: the run is stored pending for an instance that has one.
+    if (!handler || (handler.concurrency !== undefined && (this.perType.get(run.taskType) ?? 0) >= handler.concurrency)) return null;
     this.reserved++;
     this.count(run.taskType);
     const lease = { token: randomId(options.random, 16), instanceId: options.instanceId, expiresAt: new Date(now.getTime() + options.leaseMs) };

@@ -14,6 +14,7 @@ import { HandlerRegistry, type SchemaMap } from './registry.js';
 import { RunService, type RunsApi } from './runs.js';
 import { publishEvent, type PublishOptions, type PublishResult } from './publish.js';
 import { parseSchedule, previewSchedule } from './schedules/index.js';
+import { WaitingRunsCounter } from './waiting-runs.js';
 import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
 import type { AuditQuery, Store } from './stores/types.js';
@@ -125,6 +126,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     triggerChanged: (trigger, id) => parts.dispatcher?.triggerChanged(trigger, id),
   };
   const health = new Health(engine);
+  const waiting = new WaitingRunsCounter(engine);
   const reportError = (source: 'dispatcher' | 'executor') => (operation: string, error: unknown) => {
     health.failed(operation, error);
     events.emit('scheduler:error', { error, source: operation.startsWith('lock') ? 'lock-store' : 'store', operation: `${source}:${operation}` });
@@ -145,6 +147,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     polls++;
     if (!subscribed) await subscribe();
     await recoverExpired();
+    await countWaiting();
     if (polls % PURGE_EVERY_POLLS === 0) await purge();
     await dispatcher.refresh();
     executor.wake();
@@ -186,6 +189,14 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     }
   };
 
+  const countWaiting = async (): Promise<void> => {
+    try {
+      await waiting.refresh();
+    } catch (error) {
+      reportError('dispatcher')('countDueRunsByType', error);
+    }
+  };
+
   const purge = async (): Promise<void> => {
     try {
       await store.purgeExpiredRuns(engine.now(), 10_000);
@@ -201,7 +212,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   };
 
   const snapshot = (): MetricsSnapshot =>
-    metrics.snapshot(engine.now(), resolved.instanceId, { running: executor.running, queueDepth: dispatcher.depth });
+    metrics.snapshot(engine.now(), resolved.instanceId, { running: executor.running, queueDepth: dispatcher.depth }, waiting.counts());
 
   const start = (): Promise<void> => {
     if (state === 'started') return Promise.resolve();
@@ -295,7 +306,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
       const now = from ?? engine.now();
       return previewSchedule(parseSchedule(schedule, now), count, now);
     },
-    health: () => health.report({ running: executor.running, queueDepth: dispatcher.depth, started: state === 'started' }),
+    health: () => health.report({ running: executor.running, queueDepth: dispatcher.depth, started: state === 'started', waitingForHandler: waiting.byType }),
     metrics: snapshot,
   };
 }

@@ -4,7 +4,7 @@ import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
-  AuditQuery, ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
+  AuditQuery, ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
 } from '../types.js';
 import { ChangeFeeds, helloReply, supportsChangeStreams } from './change-feed.js';
@@ -229,6 +229,13 @@ export class MongoStore implements Store {
         if (matchedCount === ids.length || ids.length < want) break;
       }
       return claimed;
+    });
+  }
+
+  countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
+    return this.op('countDueRunsByType', async () => {
+      const groups = await this.runs.aggregate<{ _id: string; count: number; oldest: Date }>(q.dueRunsByTypePipeline(now, exceptTypes)).toArray();
+      return groups.map((g) => ({ taskType: g._id, count: g.count, oldestAvailableAt: g.oldest }));
     });
   }
 

@@ -5,6 +5,7 @@ import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../.
 import type {
   AuditQuery,
   ClaimRequest,
+  DueRunCount,
   LeaseRenewal,
   RecoveredRun,
   RunFinish,
@@ -228,6 +229,11 @@ export class PostgresStore implements Store {
     if (byType) params.push([...new Set(request.taskTypes)]);
     const { rows } = await this.named(byType ? 'claimRunsByType' : 'claimRuns', this.sql.claimRuns(byType), params);
     return rows.map(decodeRun).sort(claimOrder);
+  }
+
+  async countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
+    const { rows } = await this.named<{ task_type: string; n: number; oldest: Date }>('countDueRunsByType', this.sql.countDueRunsByType, [now, [...new Set(exceptTypes)]]);
+    return rows.map((row) => ({ taskType: row.task_type, count: row.n, oldestAvailableAt: row.oldest }));
   }
 
   async renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
