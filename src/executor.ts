@@ -9,6 +9,8 @@ import { raceAbort, RunAbort, unstorable } from './run-abort.js';
 import { FinishWriter } from './finish-writer.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
+import type { LocalChanges } from './local-changes.js';
+import type { Reporter } from './reporter.js';
 import { taskContext } from './task-context.js';
 import { typesWithCapacity } from './type-capacity.js';
 import type { RunFinish } from './stores/types.js';
@@ -38,11 +40,11 @@ export class Executor {
 
   constructor(
     private readonly engine: Engine,
-    private readonly reportError: (operation: string, error: unknown) => void,
-    private readonly reportOk: (operation: string) => void,
+    private readonly reporter: Reporter,
+    private readonly changes: LocalChanges,
   ) {
-    this.writer = new FinishWriter(engine, reportError, reportOk);
-    this.leases = new LeaseKeeper(engine, reportError, reportOk);
+    this.writer = new FinishWriter(engine, reporter);
+    this.leases = new LeaseKeeper(engine, reporter);
   }
 
   get running(): number {
@@ -147,9 +149,9 @@ export class Executor {
             limit,
             taskTypes,
           });
-          this.reportOk('claimRuns');
+          this.reporter.succeeded('claimRuns');
         } catch (error) {
-          this.reportError('claimRuns', error);
+          this.reporter.failed('claimRuns', error);
           return;
         }
         for (const run of runs) this.admit(run, token);
@@ -234,7 +236,7 @@ export class Executor {
     this.active.get(run.id)?.controller.abort(new LeaseLostError('the run was claimed again after its lease expired'));
     this.active.set(run.id, active);
     const done: Promise<void> = this.execute(active)
-      .catch((error: unknown) => this.reportError('execute', error))
+      .catch((error: unknown) => this.reporter.failed('execute', error))
       .finally(() => {
         if (this.active.get(run.id) === active) this.active.delete(run.id);
         this.release(run.taskType);
@@ -272,7 +274,7 @@ export class Executor {
       if (active.lock) {
         const lock = active.lock;
         active.lock = null;
-        engine.locks.release(lock).catch((error: unknown) => this.reportError('lock.release', error));
+        engine.locks.release(lock).catch((error: unknown) => this.reporter.failed('lock.release', error));
       }
     }
   }
@@ -282,11 +284,7 @@ export class Executor {
     const { engine } = this;
     const { run } = active;
     const now = engine.now();
-    const decision = await decideOverlap(engine, run, active.token, now, {
-      reportError: this.reportError,
-      reportOk: this.reportOk,
-      cancelLocal: (runId) => this.cancelLocal(runId),
-    });
+    const decision = await decideOverlap(engine, run, active.token, now, { reporter: this.reporter, cancelLocal: (runId) => this.cancelLocal(runId) });
     if (decision.kind === 'run') {
       active.lock = decision.lock;
       return true;
@@ -357,7 +355,7 @@ export class Executor {
 
   private countForAutoPause(run: RunRecord, failed: boolean): void {
     if (run.pauseAfterFailures === undefined) return;
-    countOutcome(this.engine, run, failed).catch((error: unknown) => this.reportError('autoPause', error));
+    countOutcome(this.engine, run, failed, this.changes).catch((error: unknown) => this.reporter.failed('autoPause', error));
   }
 
   private expiry(at: Date): Date {

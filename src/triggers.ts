@@ -1,4 +1,4 @@
-import { buildRun, recordAudit, slotRunId, type Engine } from './engine.js';
+import { buildRun, recordAudit, slotRunId, type ApiContext, type Engine } from './engine.js';
 import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
 import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 import type { SchemaMap } from './registry.js';
@@ -110,7 +110,7 @@ const UPDATE_ATTEMPTS = 8;
 
 export class TriggerService<S extends SchemaMap> implements TriggersApi<S, CreateTriggerInput<S> | ScopedCreateTriggerInput<S>> {
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: ApiContext,
     private readonly scopeOwner?: string,
   ) {}
 

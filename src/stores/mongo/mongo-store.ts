@@ -1,5 +1,5 @@
 import type { Collection, Db, MongoClient } from 'mongodb';
-import { ConfigurationError, ConflictError } from '../../errors.js';
+import { ConfigurationError, ConflictError, StoppedError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
@@ -54,6 +54,8 @@ export class MongoStore implements Store {
   private readonly names: TriggerNames;
   private initializing: Promise<void> | null = null;
   private lockStore: MongoLockStore | undefined;
+  /** close() closed the client this store owns (`ownsClient`): it cannot be initialized again. */
+  private clientClosed = false;
 
   constructor(
     private readonly db: Db,
@@ -73,6 +75,7 @@ export class MongoStore implements Store {
 
   /** Creates the indexes (unless `createIndexes: false`). Idempotent; concurrent calls share one attempt. */
   init(): Promise<void> {
+    if (this.clientClosed) return Promise.reject(new StoppedError('mongoStore: init() after close(), which closed its client (ownsClient); create a new store to start again'));
     if (this.options.createIndexes === false) return Promise.resolve();
     this.initializing ??= this.ensureIndexes().catch((error: unknown) => {
       this.initializing = null;
@@ -87,7 +90,9 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.options.ownsClient?.close();
+    if (!this.options.ownsClient || this.clientClosed) return;
+    this.clientClosed = true;
+    await this.options.ownsClient.close();
   }
 
   ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
-import { ConfigurationError } from '../../errors.js';
+import { ConfigurationError, StoppedError } from '../../errors.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
@@ -101,7 +101,13 @@ export class PostgresStore implements Store {
     pool.on('error', this.onPoolError);
   }
 
+  /** Creates or migrates the schema. After close(), opens the store again (unless it ended its own pool). */
   async init(): Promise<void> {
+    if (this.closed) {
+      if (this.ownsPool) throw new StoppedError('postgresStore: init() after close(), which ended its pool (ownsPool); create a new store to start again');
+      this.closed = false;
+      this.pool.on('error', this.onPoolError);
+    }
     let client;
     try {
       client = await this.pool.connect();
