@@ -6,66 +6,13 @@
  * `keepAlive: false` it exits as soon as the restart closes its connections: that is what the
  * option opts out of.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DedicatedWorker } from '../support/dedicated-worker-process.js';
 import { missingPostgresBinaries, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { within } from './harness.js';
 
-const WORKER = fileURLToPath(new URL('../support/dedicated-worker.ts', import.meta.url));
 const missing = missingPostgresBinaries();
 if (missing) console.warn(`dedicated worker tests skipped: ${missing}`);
-
-interface Line {
-  type: string;
-  status?: string;
-  scheduledFor?: number;
-  at: number;
-}
-
-/** The worker process and what it printed; `next(predicate)` resolves with the first matching line from now on or before. */
-class WorkerProcess {
-  readonly lines: Line[] = [];
-  readonly exited: Promise<number | null>;
-  private readonly waiters: { match: (line: Line) => boolean; resolve: (line: Line) => void }[] = [];
-  private readonly child: ChildProcess;
-
-  constructor(url: string, schema: string, keepAlive: boolean) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
-      env: { ...process.env, DATABASE_URL: url, SCHEMA: schema, KEEP_ALIVE: String(keepAlive) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-      const line = JSON.parse(text) as Line;
-      this.lines.push(line);
-      for (const waiter of this.waiters.filter((w) => w.match(line))) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** The first line matching `match` (already printed or to come); a real-time safety net only. */
-  next(match: (line: Line) => boolean, what: string): Promise<Line> {
-    const seen = this.lines.find(match);
-    if (seen) return Promise.resolve(seen);
-    return within(new Promise<Line>((resolve) => this.waiters.push({ match, resolve })), 60_000, what);
-  }
-
-  terminate(): void {
-    this.child.kill('SIGTERM');
-  }
-
-  kill(): void {
-    if (this.alive) this.child.kill('SIGKILL');
-  }
-}
 
 describe.skipIf(missing !== null)('a dedicated worker process through a PostgreSQL restart', () => {
   let server: PrivatePostgres;
@@ -77,7 +24,7 @@ describe.skipIf(missing !== null)('a dedicated worker process through a PostgreS
   });
 
   it('stays alive, reports degraded, runs the next slot after the restart, and exits by itself after stop()', { timeout: 120_000 }, async () => {
-    const worker = new WorkerProcess(server.url, 'punctual_keepalive', true);
+    const worker = new DedicatedWorker(server.url, 'punctual_keepalive', true);
     try {
       await worker.next((l) => l.type === 'ran', 'a first run');
       const downAt = Date.now();
@@ -100,7 +47,7 @@ describe.skipIf(missing !== null)('a dedicated worker process through a PostgreS
   });
 
   it('exits during the outage with keepAlive: false (the option opts out of staying alive)', { timeout: 120_000 }, async () => {
-    const worker = new WorkerProcess(server.url, 'punctual_no_keepalive', false);
+    const worker = new DedicatedWorker(server.url, 'punctual_no_keepalive', false);
     try {
       await worker.next((l) => l.type === 'ran', 'a first run');
       await server.stop();
