@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createScheduler, memoryStore, mongoStore, type Store } from 'punctual';
+import type { DashboardHandler } from 'punctual/dashboard';
 import { createApp } from './app.js';
 import { createHandlers, type RunHistory } from './handlers.js';
 import { jsonLogger } from './logger.js';
@@ -82,6 +83,7 @@ const server = app.listen(port, host, () => {
   const url = `http://${host}:${port}`;
   console.log(`punctual API listening on ${url} (store: ${env.MONGODB_URI ? 'mongodb' : env.DATABASE_URL ? 'postgres' : 'memory'})`);
   console.log(`  health:  curl ${url}/api/scheduler/health`);
+  console.log(`  dashboard: ${url}/admin/scheduler/ (sign in with a token)`);
   if (devSecret) void printDevTokens(url);
 });
 // Slow clients must not hold connections forever (Node's defaults are 5 min and 1 min).
@@ -106,6 +108,7 @@ async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
   logger('info', 'shutting down', { signal });
+  (app.locals.dashboard as DashboardHandler | undefined)?.close(); // live streams would hold the server open
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await scheduler.stop({ graceMs: 10_000 });
   process.exit(0);
