@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import express, { type Router } from 'express';
-import type { Scheduler } from 'punctual';
+import type { Clock, Scheduler } from 'punctual';
 import { createDashboard, type DashboardHandler } from 'punctual/dashboard';
 import { createVerifier, type AuthOptions, type Principal } from './auth.js';
 
@@ -18,6 +18,8 @@ export interface DashboardMountOptions {
   readOnly?: boolean;
   /** Signs the CSRF tokens; give every instance the same one. Default: random per process. */
   csrfSecret?: string;
+  /** The scheduler's clock, when it was given one: the Upcoming window starts at its now. */
+  clock?: Clock;
 }
 
 export const DASHBOARD_COOKIE = 'punctual_dashboard';
@@ -54,6 +56,7 @@ export function dashboardRouter(scheduler: Scheduler, auth: AuthOptions, options
     basePath: path,
     ...(options.readOnly ? { readOnly: true } : {}),
     ...(options.csrfSecret ? { csrfSecret: options.csrfSecret } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     authorize: (req) => {
       const principal = principals.get(req);
       if (!principal) return null;

@@ -53,8 +53,8 @@ function App() {
         <ul>${PAGES.map(([key, label]) => html`<li key=${key}><a href=${`#/${key}`} aria-current=${current === key ? 'page' : undefined}>${label}</a></li>`)}</ul>
       </nav>
       <span class="who">
-        ${settings.owner === undefined ? 'admin view' : `owner ${settings.owner}`} · ${settings.actor}${settings.readOnly ? ' · read-only' : !settings.canAct ? ' · look only' : ''}
-        · <span class=${live ? 'live on' : 'live'} role="status">${live ? 'live' : 'offline'}</span>
+        ${settings.owner === undefined ? 'admin view' : `owner ${settings.owner}`} · ${settings.actor}${settings.readOnly ? ' · read-only' : !settings.canAct ? ' · look only' : ''} ·${' '}
+        <span class=${live ? 'live on' : 'live'} role="status">${live ? 'live' : 'offline'}</span>
       </span>
     </header>
     <main id="main" ref=${heading} tabIndex="-1">${page}</main>
