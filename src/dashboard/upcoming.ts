@@ -79,9 +79,8 @@ function calendarSkips(trigger: TriggerRecord, times: Date[], now: Date, end: Da
   const endAt = trigger.timing?.endAt ? Date.parse(trigger.timing.endAt) : Infinity;
   const last = times.length > 0 ? times[times.length - 1]!.getTime() : end.getTime();
   const horizon = times.length === MAX_FIRES_PER_TRIGGER ? last : end.getTime();
-  const after = new Date(Math.min(now.getTime(), times[0]?.getTime() ?? now.getTime()) - 1);
-  return previewSchedule(trigger.schedule, MAX_FIRES_PER_TRIGGER, after).filter((t) => {
+  return previewSchedule(trigger.schedule, MAX_FIRES_PER_TRIGGER, now).filter((t) => {
     const ms = t.getTime();
-    return ms < horizon && ms >= now.getTime() && ms >= startAt && ms <= endAt && !firing.has(ms);
+    return ms < horizon && ms >= startAt && ms <= endAt && !firing.has(ms);
   });
 }
