@@ -35,6 +35,7 @@ export interface Upcoming {
 const MAX_TRIGGERS = 1_000;
 const MAX_FIRES_PER_TRIGGER = 500;
 const MAX_FIRES = 5_000;
+const FIRST_ASK = 30;
 
 export async function upcoming(view: View, now: Date, hours: number): Promise<Upcoming> {
   const end = new Date(now.getTime() + hours * 3_600_000);
@@ -43,7 +44,10 @@ export async function upcoming(view: View, now: Date, hours: number): Promise<Up
   const fires: UpcomingFire[] = [];
   for (const trigger of triggers) {
     if (trigger.nextFireAt === null || trigger.nextFireAt.getTime() >= end.getTime()) continue;
-    const times = (await view.triggers.preview(trigger.id, MAX_FIRES_PER_TRIGGER)).filter((t) => t.getTime() < end.getTime());
+    // Most triggers fire a few times a window: ask for a few first, for many only when needed.
+    let times = await view.triggers.preview(trigger.id, FIRST_ASK);
+    if (times.length === FIRST_ASK && times[FIRST_ASK - 1]!.getTime() < end.getTime()) times = await view.triggers.preview(trigger.id, MAX_FIRES_PER_TRIGGER);
+    times = times.filter((t) => t.getTime() < end.getTime());
     if (times.length === MAX_FIRES_PER_TRIGGER) truncated = true;
     fires.push(...firesOf(trigger, times, now, end));
   }

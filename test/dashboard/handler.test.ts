@@ -36,6 +36,7 @@ describe('page and assets', () => {
     expect(refused.body.error.code).toBe('FORBIDDEN');
     await h.http.get('/dash/').expect(403);
     expect((await h.http.get('/dash/api/nothing').set(as('root', 'admin')).expect(404)).body.error.code).toBe('NOT_FOUND');
+    expect((await h.http.get('/dash/api/runs/%E0%A4%A').set(as('root', 'admin')).expect(400)).body.error.code).toBe('VALIDATION');
   });
 
   it('rejects bad options when created', () => {
