@@ -1,12 +1,13 @@
 /**
- * The one place the dashboard calls the list APIs. Pages go out as `{ items, nextCursor }`;
- * a cursor is opaque to the browser. Today's list APIs page by offset, so a cursor here is the
- * next offset; switching to store cursors changes this file only.
+ * The one place the dashboard calls the list APIs. Pages go out as `{ items, nextCursor }`, the
+ * library's own shape: a cursor is the library's opaque cursor, handed back unchanged, so a page
+ * stays exact while runs are added. Name search pages by its own cursors (`s<n>`), over the
+ * matching triggers.
  */
 import { ValidationError } from '../errors.js';
 import type { RunListQuery } from '../runs.js';
 import type { TriggerListQuery } from '../triggers.js';
-import type { AuditEntry, Page, RunRecord, TriggerRecord } from '../types.js';
+import type { AuditEntry, RunRecord, TriggerRecord } from '../types.js';
 import type { View } from './view.js';
 
 export interface Listing<T> {
@@ -17,32 +18,24 @@ export interface Listing<T> {
 
 /** The largest page the dashboard asks for. */
 export const MAX_PAGE = 100;
+/** Triggers a name search looks through. */
+export const MAX_SEARCHED = 5_000;
 
-export type TriggerFilters = Omit<TriggerListQuery, 'limit' | 'offset'>;
-export type RunFilters = Omit<RunListQuery, 'limit' | 'offset'>;
+export type TriggerFilters = Omit<TriggerListQuery, 'limit' | 'cursor'>;
+export type RunFilters = Omit<RunListQuery, 'limit' | 'cursor'>;
 
-/** Decodes a cursor made by this module; anything else is a ValidationError. */
-function offsetOf(cursor: string | undefined): number {
-  if (cursor === undefined || cursor === '') return 0;
-  if (!/^o[0-9]{1,9}$/.test(cursor)) throw ValidationError.from([{ path: 'cursor', message: 'is not a cursor this dashboard gave out' }], 'Invalid page');
-  return Number(cursor.slice(1));
-}
-
-function listingOf<T>(page: Page<T>): Listing<T> {
-  const next = page.offset + page.items.length;
-  return { items: page.items, nextCursor: page.items.length > 0 && next < page.total ? `o${next}` : null };
-}
+const cursorOf = (cursor: string | undefined): { cursor?: string } => (cursor ? { cursor } : {});
 
 export async function listTriggers(view: View, filters: TriggerFilters, cursor: string | undefined, limit: number): Promise<Listing<TriggerRecord>> {
-  return listingOf(await view.triggers.list({ ...filters, limit, offset: offsetOf(cursor) }));
+  return view.triggers.list({ ...filters, limit, ...cursorOf(cursor) });
 }
 
 export async function listRuns(view: View, filters: RunFilters, cursor: string | undefined, limit: number): Promise<Listing<RunRecord>> {
-  return listingOf(await view.runs.list({ ...filters, limit, offset: offsetOf(cursor) }));
+  return view.runs.list({ ...filters, limit, ...cursorOf(cursor) });
 }
 
 export async function listAudit(view: View, triggerId: string, cursor: string | undefined, limit: number): Promise<Listing<AuditEntry>> {
-  return listingOf(await view.audit({ triggerId, limit, offset: offsetOf(cursor) }));
+  return view.audit({ triggerId, limit, ...cursorOf(cursor) });
 }
 
 /**
@@ -60,16 +53,15 @@ export async function allTriggers(view: View, filters: TriggerFilters, cap: numb
   return found.slice(0, cap);
 }
 
-/** Triggers whose name or task type contains `search` (any case), paged like the others. */
+/** Triggers whose name or task type contains `search` (any case), paged by position in the matches. */
 export async function searchTriggers(view: View, filters: TriggerFilters, search: string, cursor: string | undefined, limit: number): Promise<Listing<TriggerRecord>> {
+  if (cursor !== undefined && !/^s[0-9]{1,9}$/.test(cursor)) throw ValidationError.from([{ path: 'cursor', message: 'is not a cursor of this search' }], 'Invalid page');
+  const start = cursor === undefined ? 0 : Number(cursor.slice(1));
   const needle = search.toLowerCase();
   const matching = (await allTriggers(view, filters, MAX_SEARCHED)).filter((t) => t.name.toLowerCase().includes(needle) || t.taskType.toLowerCase().includes(needle));
-  const offset = offsetOf(cursor);
-  return listingOf({ items: matching.slice(offset, offset + limit), total: matching.length, limit, offset });
+  const next = start + limit;
+  return { items: matching.slice(start, next), nextCursor: next < matching.length ? `s${next}` : null };
 }
-
-/** Triggers a name search looks through. */
-export const MAX_SEARCHED = 5_000;
 
 /** Counts runs matching `filters`, up to `cap` (then `capped` is true). */
 export async function countRuns(view: View, filters: RunFilters, cap: number): Promise<{ count: number; capped: boolean }> {

@@ -1,5 +1,6 @@
 import type { RunsApi } from '../runs.js';
-import type { AuditListQuery, Scheduler } from '../scheduler.js';
+import type { AuditListQuery } from '../audit-list.js';
+import type { Scheduler } from '../scheduler.js';
 import type { TriggersApi } from '../triggers.js';
 import type { AuditEntry, Page } from '../types.js';
 import type { DashboardAccess } from './options.js';

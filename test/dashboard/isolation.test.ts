@@ -49,14 +49,14 @@ async function send(call: Call, headers: Record<string, string>, trigger: string
 describe('dashboard owner isolation', () => {
   it.each(Object.keys(CALLS))('%s: another owner gets the same 404 as for a missing id, and nothing changes', async (name) => {
     const call = CALLS[name]!;
-    const auditBefore = (await h.scheduler.audit.list()).total;
+    const auditBefore = (await h.scheduler.audit.list({ limit: 500 })).items.length;
     const theirs = await send(call, h.b, triggerId, runId);
     const missing = await send(call, h.b, 'missing-id', 'missing-id@2026-01-01T00:00:00.000Z');
     expect([theirs.status, missing.status]).toEqual([404, 404]);
     const strip = (message: string) => message.replace(runId, 'ID').replace(triggerId, 'ID').replace('missing-id@2026-01-01T00:00:00.000Z', 'ID').replace('missing-id', 'ID');
     expect(theirs.body.error.code).toBe('NOT_FOUND');
     expect(strip(theirs.body.error.message)).toBe(strip(missing.body.error.message));
-    expect((await h.scheduler.audit.list()).total).toBe(auditBefore);
+    expect((await h.scheduler.audit.list({ limit: 500 })).items).toHaveLength(auditBefore);
     expect((await h.scheduler.triggers.get(triggerId)).version).toBe(1);
     expect((await h.scheduler.runs.get(runId)).status).toBe('pending');
   });

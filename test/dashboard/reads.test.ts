@@ -83,6 +83,7 @@ describe('paging and search', () => {
     const rest = await h.http.get(`/dash/api/triggers?q=JOB-&limit=5&cursor=${search.body.nextCursor}`).set(as('alice')).expect(200);
     expect(rest.body).toMatchObject({ items: [expect.anything(), expect.anything()], nextCursor: null });
     expect((await h.http.get('/dash/api/triggers?cursor=abc').set(as('alice')).expect(400)).body.error.issues[0].path).toBe('cursor');
+    expect((await h.http.get('/dash/api/triggers?q=job&cursor=abc').set(as('alice')).expect(400)).body.error.issues[0].path).toBe('cursor');
     expect((await h.http.get('/dash/api/triggers?limit=1000').set(as('alice')).expect(400)).body.error.issues[0].path).toBe('limit');
     expect((await h.http.get('/dash/api/runs?status=lost').set(as('alice')).expect(400)).body.error.issues[0].path).toBe('status');
   });
