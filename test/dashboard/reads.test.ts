@@ -89,6 +89,26 @@ describe('paging and search', () => {
   });
 });
 
+describe('runs', () => {
+  it('filters by status, task type, owner and scheduled time range', async () => {
+    h = await dashboardHarness();
+    const report = await h.scheduler.triggers.create({ name: 'r', owner: 'alice', taskType: 'report', payload: { to: 'x' }, schedule: { manual: true } });
+    const flaky = await h.scheduler.triggers.create({ name: 'f', owner: 'bob', taskType: 'flaky', payload: {}, schedule: { manual: true } });
+    const early = await h.scheduler.triggers.runNow(report.id);
+    await h.clock.advance(3_600_000);
+    const late = await h.scheduler.triggers.runNow(report.id);
+    const other = await h.scheduler.triggers.runNow(flaky.id);
+    const ids = async (query: string) => (await h!.http.get(`/dash/api/runs?${query}`).set(as('root', 'admin')).expect(200)).body.items.map((r: { id: string }) => r.id).sort();
+    expect(await ids('taskType=report')).toEqual([early.id, late.id].sort());
+    expect(await ids('owner=bob')).toEqual([other.id]);
+    expect(await ids('status=pending&taskType=flaky')).toEqual([other.id]);
+    expect(await ids(`from=${new Date(T0 + 1_000).toISOString()}`)).toEqual([late.id, other.id].sort());
+    expect(await ids(`to=${new Date(T0 + 1_000).toISOString()}`)).toEqual([early.id]);
+    expect(await ids('status=failed')).toEqual([]);
+    expect((await h.http.get('/dash/api/runs?from=yesterday').set(as('root', 'admin')).expect(400)).body.error.issues[0].path).toBe('from');
+  });
+});
+
 describe('assets', () => {
   it(`stay within the budget: ${ASSET_BUDGET_BYTES / 1024} KiB minified, ${ASSET_BUDGET_GZIP_BYTES / 1024} KiB gzipped`, () => {
     const files = ['app.js', 'app.css'].map((name) => readFileSync(new URL(`../../src/dashboard/assets/${name}`, import.meta.url)));
