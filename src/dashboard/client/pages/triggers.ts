@@ -6,6 +6,9 @@ import { when } from '../format.js';
 import { html } from '../html.js';
 import type { Page, TriggerRow } from '../wire.js';
 
+const RELOAD_ON = ['run:started', 'run:completed', 'run:failed', 'run:cancelled', 'run:timed-out'];
+const RELOAD_EVERY_MS = 2_000;
+
 interface Filters {
   q: string;
   status: string;
@@ -18,14 +21,22 @@ export function TriggersPage() {
   const [filters, setFilters] = useState<Filters>(draft);
   const [cursors, setCursors] = useState<string[]>([]);
   const page = useLoad(() => get<Page<TriggerRow>>('/triggers', { ...filters, cursor: cursors[cursors.length - 1] }), [filters, cursors]);
-  useEffect(
-    () =>
-      onLive((data) => {
-        // A finished run or a changed trigger changes the table: reload it, quietly.
-        if ('trigger' in data || ['run:started', 'run:completed', 'run:failed', 'run:cancelled', 'run:timed-out'].includes(data.event)) page.reload();
-      }),
-    [],
-  );
+  useEffect(() => {
+    // A started or finished run or a changed trigger changes the table: reload it, at most every
+    // two seconds however busy the scheduler is.
+    let pending: ReturnType<typeof setTimeout> | null = null;
+    const off = onLive((data) => {
+      if (pending || !('trigger' in data || RELOAD_ON.includes(data.event))) return;
+      pending = setTimeout(() => {
+        pending = null;
+        page.reload();
+      }, RELOAD_EVERY_MS);
+    });
+    return () => {
+      off();
+      if (pending) clearTimeout(pending);
+    };
+  }, []);
   const set = (key: keyof Filters) => (e: Event) => setDraft({ ...draft, [key]: (e.target as HTMLInputElement).value });
   const submit = (e: Event) => {
     e.preventDefault();
