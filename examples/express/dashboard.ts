@@ -70,15 +70,14 @@ export function dashboardRouter(scheduler: Scheduler, auth: AuthOptions, options
     res.type('html').send(SIGN_IN(path));
   });
   router.post(`${path}/login`, express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+    // Another site must not sign a visitor in under its own token.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host}`) return void res.status(403).type('html').send(SIGN_IN(path, 'Sign in from this page.'));
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const ok = TOKEN.test(token) && (await verify(token).then(() => true, () => false));
     if (!ok) return void res.status(401).type('html').send(SIGN_IN(path, 'That token is not valid.'));
     res.setHeader('Set-Cookie', `${DASHBOARD_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=${path}${secureCookie(req)}`);
     res.redirect(303, `${path}/`);
-  });
-  router.post(`${path}/logout`, (req, res) => {
-    res.setHeader('Set-Cookie', `${DASHBOARD_COOKIE}=; HttpOnly; SameSite=Strict; Path=${path}; Max-Age=0${secureCookie(req)}`);
-    res.redirect(303, `${path}/login`);
   });
   router.use(path, async (req, res, next) => {
     const token = bearerToken(req) ?? cookieToken(req);

@@ -8,6 +8,8 @@
  * - MONGODB_URI: MongoDB store; DATABASE_URL: PostgreSQL store; neither: the in-memory store.
  * - CORS_ORIGINS (comma-separated), RATE_LIMIT_PER_MINUTE (300), TRUST_PROXY (hops, e.g. 1),
  *   METRICS_TOKEN, HTTP_TASK_ALLOWED_ORIGINS (comma-separated origins `http-request` tasks may call).
+ * - DASHBOARD_READ_ONLY=1: the dashboard at /admin/scheduler only shows; DASHBOARD_CSRF_SECRET (32+ bytes): the
+ *   same on every instance behind one load balancer.
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -75,6 +77,7 @@ const app = createApp({
   trustProxy: trustProxy(),
   metrics: { defaultMetrics: true, ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}) },
   logger,
+  dashboard: { readOnly: env.DASHBOARD_READ_ONLY === '1', ...(env.DASHBOARD_CSRF_SECRET ? { csrfSecret: env.DASHBOARD_CSRF_SECRET } : {}) },
 });
 
 const port = intEnv('PORT', 3000);

@@ -97,7 +97,9 @@ describe('dashboard owner isolation', () => {
   it('signs in through the form into an HttpOnly, SameSite=Strict cookie, and refuses a bad token', async () => {
     const bad = await h.http.post('/admin/scheduler/login').type('form').send({ token: 'not-a-token' }).expect(401);
     expect(bad.headers['set-cookie']).toBeUndefined();
-    const good = await h.http.post('/admin/scheduler/login').type('form').send({ token: await token('user-b') }).expect(303);
+    const elsewhere = await h.http.post('/admin/scheduler/login').set('Origin', 'https://evil.example').type('form').send({ token: await token('user-b') }).expect(403);
+    expect(elsewhere.headers['set-cookie']).toBeUndefined();
+    const good = await h.http.post('/admin/scheduler/login').set('Origin', h.url).type('form').send({ token: await token('user-b') }).expect(303);
     const cookie = good.headers['set-cookie']![0]!;
     expect(cookie).toMatch(/^punctual_dashboard=.+; HttpOnly; SameSite=Strict; Path=\/admin\/scheduler$/);
     const session = await h.http.get(`${API}/session`).set('Cookie', cookie.split(';')[0]!).expect(200);
