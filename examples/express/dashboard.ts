@@ -71,8 +71,11 @@ export function dashboardRouter(scheduler: Scheduler, auth: AuthOptions, options
   });
   router.post(`${path}/login`, express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
     // Another site must not sign a visitor in under its own token.
+    // Sec-Fetch-Site when the browser sends it (Origin is `null` under a no-referrer policy), else Origin.
+    const site = req.headers['sec-fetch-site'];
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host}`) return void res.status(403).type('html').send(SIGN_IN(path, 'Sign in from this page.'));
+    const foreign = site !== undefined ? site !== 'same-origin' : origin !== undefined && origin !== `${req.protocol}://${req.headers.host}`;
+    if (foreign) return void res.status(403).type('html').send(SIGN_IN(path, 'Sign in from this page.'));
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const ok = TOKEN.test(token) && (await verify(token).then(() => true, () => false));
     if (!ok) return void res.status(401).type('html').send(SIGN_IN(path, 'That token is not valid.'));

@@ -136,10 +136,10 @@ function checkMayAct(req: IncomingMessage, view: View, readOnly: boolean, csrf: 
   if (readOnly) throw new HttpError(403, 'READ_ONLY', 'This dashboard is read-only');
   if (!view.canAct) throw new HttpError(403, 'FORBIDDEN', 'You may look but not act');
   const crossSite = new HttpError(403, 'CSRF', 'Actions must come from the dashboard page itself');
+  // Sec-Fetch-Site, when the browser sends it, is the answer (Origin may be `null` under the
+  // page's no-referrer policy); older clients are judged by Origin.
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') throw crossSite;
-  const origin = req.headers.origin;
-  if (origin !== undefined && hostOf(origin) !== req.headers.host) throw crossSite;
+  if (site !== undefined ? site !== 'same-origin' : req.headers.origin !== undefined && hostOf(req.headers.origin) !== req.headers.host) throw crossSite;
   const token = req.headers['x-csrf-token'];
   if (!csrf.verify(view.actor, typeof token === 'string' ? token : undefined)) throw new HttpError(403, 'CSRF', 'Missing or invalid X-CSRF-Token: reload the dashboard page');
 }

@@ -100,6 +100,8 @@ describe('actions', () => {
     expect([crossSite.status, crossSite.body.error.code]).toEqual([403, 'CSRF']);
     const fetchSite = await h.http.post(`/dash/api/triggers/${id}/pause`).set({ ...headers, 'X-CSRF-Token': token, 'Sec-Fetch-Site': 'cross-site' }).send({});
     expect(fetchSite.status).toBe(403);
+    const nullOrigin = await h.http.post(`/dash/api/triggers/${id}/pause`).set({ ...headers, 'X-CSRF-Token': token, Origin: 'null' }).send({});
+    expect(nullOrigin.status).toBe(403);
     const form = await h.http.post(`/dash/api/triggers/${id}/pause`).set({ ...headers, 'X-CSRF-Token': token }).type('form').send('reason=x');
     expect(form.status).toBe(415);
     expect((await h.scheduler.triggers.get(id)).status).toBe('active');

@@ -99,6 +99,7 @@ describe('dashboard owner isolation', () => {
     expect(bad.headers['set-cookie']).toBeUndefined();
     const elsewhere = await h.http.post('/admin/scheduler/login').set('Origin', 'https://evil.example').type('form').send({ token: await token('user-b') }).expect(403);
     expect(elsewhere.headers['set-cookie']).toBeUndefined();
+    await h.http.post('/admin/scheduler/login').set('Sec-Fetch-Site', 'cross-site').set('Origin', 'null').type('form').send({ token: await token('user-b') }).expect(403);
     const good = await h.http.post('/admin/scheduler/login').set('Origin', h.url).type('form').send({ token: await token('user-b') }).expect(303);
     const cookie = good.headers['set-cookie']![0]!;
     expect(cookie).toMatch(/^punctual_dashboard=.+; HttpOnly; SameSite=Strict; Path=\/admin\/scheduler$/);
