@@ -2,14 +2,17 @@
  * The dashboard in a real browser (Debian's chromium through playwright-core), mounted in the
  * Express example behind its JWT sign-in: from the list to a trigger, pause with a reason, run
  * now and watch the run move live, read a failure's error, keyboard navigation and axe-core, and
- * a scoped user who cannot open another owner's trigger by URL. Saves a screenshot of each page
- * to docs/images/ for docs/dashboard.md.
+ * a scoped user who cannot open another owner's trigger by URL. Saves a screenshot of each page:
+ * to docs/images/ for docs/dashboard.md when DASHBOARD_SCREENSHOTS=docs, else to a temp folder, so
+ * a test run leaves the checkout as it found it.
  *
  * Without chromium the suite skips with a message; under CI=true it fails instead.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { z } from 'zod';
@@ -20,7 +23,8 @@ import { ADMIN_ROLE, AUDIENCE, ISSUER, SECRET, token } from '../express/helpers.
 import { chromiumPath, launch, seriousViolations, type Browser } from './browser.js';
 
 const executable = chromiumPath();
-const SHOTS = new URL('../../docs/images/', import.meta.url).pathname;
+const TO_DOCS = process.env.DASHBOARD_SCREENSHOTS === 'docs';
+let SHOTS = new URL('../../docs/images/', import.meta.url).pathname;
 
 if (!executable) {
   const message = 'dashboard browser tests need Debian\'s chromium (apt-get install -y chromium)';
@@ -85,7 +89,8 @@ describe.skipIf(!executable)('dashboard in chromium', () => {
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/scheduler`;
-    mkdirSync(SHOTS, { recursive: true });
+    if (TO_DOCS) mkdirSync(SHOTS, { recursive: true });
+    else SHOTS = `${mkdtempSync(join(tmpdir(), 'punctual-shots-'))}/`;
     browser = await launch(executable!);
     page = await browser.context.newPage();
   }, 90_000);
@@ -96,6 +101,7 @@ describe.skipIf(!executable)('dashboard in chromium', () => {
     server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await scheduler?.stop({ graceMs: 1_000 });
+    if (!TO_DOCS) rmSync(SHOTS, { recursive: true, force: true });
   });
 
   async function signIn(sub: string, roles: string[] = []): Promise<void> {
