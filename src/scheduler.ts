@@ -1,5 +1,5 @@
-import { AuditService, type AuditApi, type AuditListQuery } from './audit-service.js';
 import { Dispatcher } from './dispatcher.js';
+import { listAudit, type AuditListQuery } from './audit-list.js';
 import type { ApiContext, Engine } from './engine.js';
 import { ConfigurationError, ValidationError } from './errors.js';
 import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
@@ -23,7 +23,7 @@ import { mongoStore } from './stores/mongo/index.js';
 import type { Store } from './stores/types.js';
 import { OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
 import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from './triggers.js';
-import type { ScheduleInput } from './types.js';
+import type { AuditEntry, Page, ScheduleInput } from './types.js';
 import { WaitingRunsCounter } from './waiting-runs.js';
 
 export interface StopOptions {
@@ -68,7 +68,7 @@ export interface Scheduler<S extends SchemaMap = any> {
   [Symbol.asyncDispose](): Promise<void>;
   readonly triggers: TriggersApi<S>;
   readonly runs: RunsApi;
-  readonly audit: AuditApi;
+  readonly audit: { list(query?: AuditListQuery): Promise<Page<AuditEntry>> };
   forOwner(owner: string): ScopedScheduler<S>;
   /**
    * Publishes an event (R2): every active event trigger listening for `name` whose filter matches
@@ -178,7 +178,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     [Symbol.asyncDispose]: () => lifecycle.stop({}),
     triggers: new TriggerService<S>(api) as unknown as TriggersApi<S>,
     runs: new RunService(api, cancelLocal),
-    audit: new AuditService(engine),
+    audit: { list: (query) => listAudit(engine, query) },
     forOwner,
     publish: (name, data, publishOptions = {}) => publishEvent(api, name, data, publishOptions),
     on: (event, listener) => events.on(event, listener),

@@ -50,8 +50,8 @@ describe('start and stop', () => {
       expect(executed.length).toBe(stoppedAt);
     }
     expect(new Set(executed.map((e) => e.instanceId))).toEqual(new Set([scheduler.instanceId]));
-    const runs = await store.listRuns({ triggerId: trigger.id, limit: 100, offset: 0 });
-    expect(runs.items.every((r) => r.status === 'completed' && r.instanceId === scheduler.instanceId)).toBe(true);
+    const runs = await store.listRuns({ triggerId: trigger.id, limit: 100 });
+    expect(runs.every((r) => r.status === 'completed' && r.instanceId === scheduler.instanceId)).toBe(true);
   });
 
   it('settles start and stop calls in call order', async () => {

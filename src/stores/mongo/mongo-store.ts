@@ -2,7 +2,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError, StoppedError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery, ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
@@ -126,8 +126,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
-    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.TRIGGER_LIST_SORT, query, fromTriggerDoc));
+  listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
+    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.triggerListSort(query), query.limit, fromTriggerDoc));
   }
 
   updateTrigger(write: TriggerWrite): Promise<boolean> {
@@ -205,8 +205,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listRuns(query: RunQuery): Promise<Page<RunRecord>> {
-    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query, fromRunDoc));
+  listRuns(query: RunQuery): Promise<RunRecord[]> {
+    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query.limit, fromRunDoc));
   }
 
   claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
@@ -321,8 +321,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
-    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query, fromAuditDoc));
+  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query.limit, fromAuditDoc));
   }
 
   /** The MongoDB lock store on `<prefix>locks` (one per store). */
