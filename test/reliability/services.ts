@@ -77,9 +77,21 @@ async function until(check: () => Promise<boolean>, ms: number, what: string, co
   await done;
 }
 
-/** Resolves once the server refuses connections. */
-export async function stopServer(server: RestartableServer, name: string): Promise<void> {
-  await until(async () => !(await server.ready()), 30_000, `${name} did not stop`, server.stop());
+/**
+ * Stops the server and resolves, once it refuses connections, with the latest instant it was
+ * still up: when the last check that succeeded began. Starting the stop command (a process spawn
+ * under `runuser`) can take seconds on a loaded machine; clients only see the outage from then.
+ */
+export async function stopServer(server: RestartableServer, name: string): Promise<number> {
+  let lastUpAt = Date.now();
+  const downAndNote = async (): Promise<boolean> => {
+    const startedAt = Date.now();
+    if (!(await server.ready())) return true;
+    lastUpAt = startedAt;
+    return false;
+  };
+  await until(downAndNote, 30_000, `${name} did not stop`, server.stop());
+  return lastUpAt;
 }
 
 /**

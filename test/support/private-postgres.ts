@@ -22,6 +22,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { freePort, removeAtExit, waitFor } from './free-port.js';
 
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ export interface PrivatePostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   readonly url: string;
   readonly port: number;
-  /** Whether the server accepts connections now (pg_isready). */
+  /** Whether the server accepts connections and answers a query now. */
   ready(): Promise<boolean>;
   /** Fast shutdown, as in a real restart: open connections are terminated. Resolves once it refuses connections. */
   stop(): Promise<void>;
@@ -106,12 +107,20 @@ export async function startPrivatePostgres(options: { maxConnections?: number } 
   }
   const port = await freePort();
   const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=${options.maxConnections ?? 200}`;
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  // A connection and a query from this process: no process to spawn, so a check takes
+  // milliseconds even on a loaded machine and an outage is dated closely.
   const ready = async (): Promise<boolean> => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => undefined);
     try {
-      await run(join(found.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], { timeout: 5_000 });
+      await client.connect();
+      await client.query('SELECT 1');
       return true;
     } catch {
       return false;
+    } finally {
+      await client.end().catch(() => undefined);
     }
   };
   const start = async (): Promise<void> => {
@@ -124,7 +133,7 @@ export async function startPrivatePostgres(options: { maxConnections?: number } 
   };
   let removed = false;
   const server: PrivatePostgres = {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
     ready,
     start,

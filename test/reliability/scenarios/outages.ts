@@ -34,16 +34,18 @@ export interface Window {
 
 /**
  * Takes the scenario's private server down for `outageMs`; always brings it back, even when
- * stopping failed half-way. Exported for the other scenarios that restart a server.
+ * stopping failed half-way. The window runs from the last instant the server was seen up to
+ * the first it may have been back. Exported for the other scenarios that restart a server.
  */
 export async function outage(env: Environment, server: 'PostgreSQL' | 'Redis', outageMs: number): Promise<Window> {
   const target = server === 'PostgreSQL' ? env.servers?.postgres : env.servers?.redis;
   if (!target) throw new Error(`the scenario has no private ${server} to restart (scenario options: private${server === 'Redis' ? ', redis' : ''})`);
-  const downAt = Date.now();
+  const stopAt = Date.now();
+  let downAt = stopAt;
   let upAt: number;
   try {
-    await stopServer(target, server);
-    env.log(`${server} down (${Date.now() - downAt} ms to stop)`);
+    downAt = await stopServer(target, server);
+    env.log(`${server} down (${Date.now() - stopAt} ms to stop, up until +${downAt - stopAt} ms)`);
     await delay(Math.max(0, outageMs - (Date.now() - downAt)));
   } finally {
     // In the finally block so a failed stop still ends with the server up.
