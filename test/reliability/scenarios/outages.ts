@@ -41,7 +41,7 @@ export async function outage(env: Environment, server: 'PostgreSQL' | 'Redis', o
   const target = server === 'PostgreSQL' ? env.servers?.postgres : env.servers?.redis;
   if (!target) throw new Error(`the scenario has no private ${server} to restart (scenario options: private${server === 'Redis' ? ', redis' : ''})`);
   const stopAt = Date.now();
-  let downAt = stopAt;
+  let downAt: number;
   let upAt: number;
   try {
     downAt = await stopServer(target, server);
