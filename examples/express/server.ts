@@ -11,7 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { createScheduler, memoryStore, mongoStore, type Store } from 'punctual';
+import { mongoStore } from 'punctual/mongodb';
+import { createScheduler, memoryStore, type Store } from 'punctual';
 import { createApp } from './app.js';
 import { createHandlers, type RunHistory } from './handlers.js';
 import { jsonLogger } from './logger.js';
