@@ -32,6 +32,9 @@ declare function notify(owner: string, message: string): Promise<void>;
 declare function sendReport(to: string, options: { signal: AbortSignal; idempotencyKey: string }): Promise<void>;
 declare function createMyStore(): Promise<import('punctual').Store & { dropEverything(): Promise<void> }>;
 declare function createMyLockStore(): import('punctual').LockStore;
+declare const app: import('express').Express;
+declare function isAdmin(req: unknown): boolean;
+declare function userOf(req: unknown): string;
 `;
 
 interface Block {

@@ -169,9 +169,9 @@ describe('runs, audit and health', () => {
     const seen: { id: string; owner: string; triggerId: string }[] = [];
     let cursor: string | null = null;
     do {
-      const page = await h.http.get(`/api/scheduler/runs?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).set(h.a).expect(200);
-      seen.push(...page.body.items);
-      cursor = page.body.nextCursor;
+      const body: { items: typeof seen; nextCursor: string | null } = (await h.http.get(`/api/scheduler/runs?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).set(h.a).expect(200)).body;
+      seen.push(...body.items);
+      cursor = body.nextCursor;
     } while (cursor !== null);
     expect(seen.filter((r) => r.triggerId === mine)).toHaveLength(3);
     expect(new Set(seen.map((r) => r.owner))).toEqual(new Set(['user-a']));
