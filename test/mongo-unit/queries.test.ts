@@ -28,18 +28,6 @@ describe('MongoDB queries: triggers', () => {
     });
     expect(q.TRIGGER_LIST_SORT).toEqual({ createdAt: 1, _id: 1 });
   });
-
-  it.each([
-    [{ eligible: true, hasRun: true, inserted: true, advanced: false, runExists: false }, 'fired'],
-    [{ eligible: true, hasRun: true, inserted: false, advanced: true, runExists: false }, 'duplicate'],
-    [{ eligible: true, hasRun: false, advanced: true, runExists: false }, 'fired'],
-    [{ eligible: true, hasRun: false, advanced: false, runExists: false }, 'stale'],
-    [{ eligible: false, hasRun: true, advanced: false, runExists: true }, 'duplicate'],
-    [{ eligible: false, hasRun: true, advanced: false, runExists: false }, 'stale'],
-    [{ eligible: false, hasRun: false, advanced: false, runExists: false }, 'stale'],
-  ] as const)('slot fire outcome %o is %s', (outcome, result) => {
-    expect(q.slotFireResult(outcome)).toBe(result);
-  });
 });
 
 describe('MongoDB queries: runs', () => {

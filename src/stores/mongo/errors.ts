@@ -79,7 +79,7 @@ export interface BulkInsertFailures {
  * then nothing is known per document, and the error is rethrown.
  */
 export function bulkInsertFailures(error: unknown): BulkInsertFailures | null {
-  if (typeof error !== 'object' || error === null) return null;
+  if (typeof error !== 'object' || error === null || hasWriteConcernError(error)) return null;
   const raw = (error as ErrorShape).writeErrors;
   if (raw === undefined || raw === null) return null;
   const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index?: unknown; errmsg?: unknown }[];
@@ -91,6 +91,18 @@ export function bulkInsertFailures(error: unknown): BulkInsertFailures | null {
     else result.failed.set(writeError.index, `${String(writeError.errmsg ?? 'write error')} (code ${String(writeError.code)})`);
   }
   return result;
+}
+
+/**
+ * Whether a write error also carries a write-concern error: the writes it reports as done may
+ * not be durable (a failover can roll them back), so nothing is known per document. The driver
+ * keeps it in `result` when write errors are present, in the error itself otherwise.
+ */
+export function hasWriteConcernError(error: object): boolean {
+  const e = error as { writeConcernError?: unknown; errInfo?: unknown; result?: { getWriteConcernError?: () => unknown } };
+  if (e.writeConcernError) return true;
+  const result = e.result;
+  return typeof result?.getWriteConcernError === 'function' && Boolean(result.getWriteConcernError());
 }
 
 /** The error for runs the server refused (not duplicates); the other runs were written. */

@@ -178,9 +178,9 @@ export class MongoStore implements Store {
       fireSlots(fires, {
         triggers: this.triggers,
         names: this.names,
+        runs: this.runs,
         insertRuns: (docs) => this.insertRunDocs(docs),
         replaceTrigger: (id, version, next) => this.replaceTrigger(id, version, next),
-        existingRunIds: async (ids) => new Set((await this.runs.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id)),
       }),
     );
   }

@@ -7,7 +7,7 @@
 import type { Filter, Sort, UpdateFilter } from 'mongodb';
 import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, RunError, RunRecord, RunStatus } from '../../types.js';
-import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, SlotFireResult, TriggerQuery } from '../types.js';
+import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, TriggerQuery } from '../types.js';
 import { toStorable, type AuditDoc, type RunDoc, type TriggerDoc } from './documents.js';
 
 // ---- Triggers ----
@@ -40,19 +40,6 @@ export function triggerListFilter(query: TriggerQuery): Filter<TriggerDoc> {
 
 export const TRIGGER_LIST_SORT: Sort = { createdAt: 1, _id: 1 };
 
-/**
- * What one fire of `fireSlots` achieved. `eligible`: the trigger had the expected version when
- * read; `inserted`: this call created the run (undefined without a run); `advanced`: the trigger
- * compare-and-set matched; `runExists`: for an ineligible fire, its run was found.
- */
-export function slotFireResult(outcome: { eligible: boolean; hasRun: boolean; inserted?: boolean; advanced: boolean; runExists: boolean }): SlotFireResult {
-  if (outcome.eligible) {
-    if (outcome.hasRun) return outcome.inserted ? 'fired' : 'duplicate';
-    return outcome.advanced ? 'fired' : 'stale';
-  }
-  return outcome.hasRun && outcome.runExists ? 'duplicate' : 'stale';
-}
-
 // ---- Runs: history ----
 
 export function runListFilter(query: RunQuery): Filter<RunDoc> {
@@ -80,6 +67,15 @@ export function countRunsFilter(triggerId: string, statuses: readonly RunStatus[
 /** A run by id, owned by `owner` when given. */
 export function runById(id: string, owner?: string): Filter<RunDoc> {
   return owner === undefined ? { _id: id } : { _id: id, owner };
+}
+
+/**
+ * A run a fire created, only while nobody has touched it: a run created claimed is still held
+ * under the fire's own lease, a pending one was never claimed (a claim sets `startedAt`, which
+ * a deferral back to pending keeps).
+ */
+export function untouchedRun(run: RunRecord): Filter<RunDoc> {
+  return run.lease ? { _id: run.id, status: 'running', 'lease.token': run.lease.token } : { _id: run.id, status: 'pending', startedAt: null };
 }
 
 // ---- Runs: claiming ----
