@@ -8,8 +8,9 @@ export type TriggerDoc = Omit<TriggerRecord, 'id'> & { _id: string };
  * A run as stored: the record with `id` kept in `_id`, plus `purgeAt`, a copy of `expiresAt`
  * that is set only once the run is final. The retention TTL index is on `purgeAt`, so the TTL
  * monitor can never remove a pending or running run, whatever its `expiresAt` says.
+ * `finishId` marks the last finish applied, so a finish sent again is recognised (see run-finishes.ts).
  */
-export type RunDoc = Omit<RunRecord, 'id'> & { _id: string; purgeAt?: Date };
+export type RunDoc = Omit<RunRecord, 'id'> & { _id: string; purgeAt?: Date; finishId?: string };
 
 /** An audit entry as stored. */
 export type AuditDoc = Omit<AuditEntry, 'id'> & { _id: string };
@@ -109,7 +110,7 @@ export function toRunDoc(run: RunRecord): RunDoc {
 }
 
 export function fromRunDoc(doc: RunDoc): RunRecord {
-  const { _id, purgeAt: _purgeAt, ...rest } = fromStorable(doc);
+  const { _id, purgeAt: _purgeAt, finishId: _finishId, ...rest } = fromStorable(doc);
   return { id: _id, ...rest };
 }
 

@@ -111,6 +111,13 @@ export function insertFailure(runs: readonly { id: string }[], failed: ReadonlyM
   return new StoreError(`MongoDB refused ${failed.size} run(s): ${detail}`);
 }
 
+/** A driver error in one line: its message and, when it has one, its code. */
+export function describeMongoError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as ErrorShape).code : undefined;
+  return typeof code === 'number' ? `${message} (code ${code})` : message;
+}
+
 /** Wraps a driver error as a {@link StoreError} (punctual errors pass through unchanged). */
 export function toStoreError(operation: string, error: unknown): Error {
   if (isPunctualError(error)) return error;

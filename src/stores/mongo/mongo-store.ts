@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
@@ -17,6 +18,7 @@ import { bulkInsertFailures, insertFailure, isDuplicateKeyError, toStoreError, t
 import { collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole } from './indexes.js';
 import { nameConflict, TriggerNames } from './names.js';
 import * as q from './queries.js';
+import { finishRuns as finishRunDocs } from './run-finishes.js';
 import { fireSlots } from './slot-fires.js';
 
 /** Options of {@link mongoStore}. */
@@ -54,6 +56,8 @@ export class MongoStore implements Store {
   private readonly names: TriggerNames;
   private initializing: Promise<void> | null = null;
   private lockStore: MongoLockStore | undefined;
+  /** The id each finish was stamped with, while the caller holds it (for finishes sent again). */
+  private readonly finishIds = new WeakMap<RunFinish, string>();
 
   constructor(
     private readonly db: Db,
@@ -239,12 +243,9 @@ export class MongoStore implements Store {
     });
   }
 
+  /** Each finish on its own; see {@link finishRunDocs} for refused documents and finishes sent again. */
   finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> {
-    return this.op('finishRuns', () =>
-      Promise.all(
-        finishes.map(async (finish) => (await this.runs.updateOne(q.heldRun(finish.runId, finish.token), q.finishUpdate(finish))).matchedCount === 1),
-      ),
-    );
+    return this.op('finishRuns', () => finishRunDocs(finishes, this.runs, this.finishIds, () => randomUUID()));
   }
 
   setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean> {
