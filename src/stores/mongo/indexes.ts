@@ -14,12 +14,23 @@ export const COLLECTION_SUFFIXES = {
 export type CollectionRole = keyof typeof COLLECTION_SUFFIXES;
 
 /**
+ * How long a write waits for a majority of the replica set before it fails (error 64, which
+ * the store treats as "not known to be written": fires and finishes are retried idempotently).
+ */
+export const MAJORITY_TIMEOUT_MS = 10_000;
+
+/**
  * Options of every collection the store and lock store use, whatever the user's client says:
- * reads from the primary (the compare-and-set checks must see the latest writes), `undefined`
- * fields left out, and numbers read back as JS numbers.
+ * reads from the primary (the compare-and-set checks must see the latest writes), writes
+ * acknowledged by a majority of the replica set (a write acknowledged by the primary alone can
+ * be rolled back at a failover, and a rolled-back fire, claim or finish makes a run execute
+ * twice; the server's default is `w: 1` before 5.0 and on sets with an arbiter), `undefined`
+ * fields left out, and numbers read back as JS numbers. On a standalone server `majority` is
+ * the server itself.
  */
 export const COLLECTION_OPTIONS = {
   readPreference: 'primary',
+  writeConcern: { w: 'majority', wtimeoutMS: MAJORITY_TIMEOUT_MS },
   ignoreUndefined: true,
   promoteValues: true,
   promoteLongs: true,
