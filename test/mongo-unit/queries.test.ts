@@ -14,7 +14,7 @@ describe('MongoDB queries: triggers', () => {
 
   it('finds active triggers due by a date, earliest first', () => {
     expect(q.dueTriggersFilter(at(10))).toEqual({ status: 'active', nextFireAt: { $lte: at(10) } });
-    expect(q.DUE_TRIGGERS_SORT).toEqual({ nextFireAt: 1 });
+    expect(q.DUE_TRIGGERS_SORT).toEqual({ nextFireAt: 1, _id: 1 });
   });
 
   it('finds the active triggers of an event', () => {
@@ -122,7 +122,7 @@ describe('MongoDB queries: runs', () => {
       error: { name: 'LeaseLostError' },
     });
     expect(q.expiredLeasesFilter(at(1))).toEqual({ status: 'running', 'lease.expiresAt': { $lte: at(1) } });
-    expect(q.EXPIRED_LEASES_SORT).toEqual({ 'lease.expiresAt': 1 });
+    expect(q.EXPIRED_LEASES_SORT).toEqual({ 'lease.expiresAt': 1, _id: 1 });
   });
 
   it('cancels pending runs at once and flags running ones', () => {

@@ -16,6 +16,7 @@ export const TRANSIENT_ERROR_CODES: ReadonlySet<number> = new Set([
   10058, // LegacyNotPrimary
   10107, // NotWritablePrimary
   11600, // InterruptedAtShutdown
+  11601, // Interrupted
   11602, // InterruptedDueToReplStateChange
   13388, // StaleConfig
   13435, // NotPrimaryNoSecondaryOk
@@ -28,6 +29,8 @@ export const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'MongoNetworkTimeoutError',
   'MongoServerSelectionError',
   'MongoOperationTimeoutError',
+  'MongoPoolClearedError',
+  'MongoServerClosedError',
 ]);
 
 const TRANSIENT_LABELS = ['RetryableWriteError', 'TransientTransactionError'];

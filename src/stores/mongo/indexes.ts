@@ -82,7 +82,7 @@ export const LOCK_CLEANUP_INDEX: IndexSpec = {
  * first, then the sort), so the sorts of the claim and history queries need no in-memory sort.
  */
 export const INDEXES: readonly IndexSpec[] = [
-  { collection: 'triggers', name: 'punctual_due', key: { status: 1, nextFireAt: 1 }, serves: 'findDueTriggers' },
+  { collection: 'triggers', name: 'punctual_due', key: { status: 1, nextFireAt: 1, _id: 1 }, serves: 'findDueTriggers' },
   {
     collection: 'triggers',
     name: 'punctual_event',
@@ -97,7 +97,7 @@ export const INDEXES: readonly IndexSpec[] = [
     key: { status: 1, priority: -1, availableAt: 1, scheduledFor: 1, _id: 1 },
     serves: 'claimRuns (filter and order)',
   },
-  { collection: 'runs', name: 'punctual_lease_expiry', key: { status: 1, 'lease.expiresAt': 1 }, serves: 'recoverExpiredLeases' },
+  { collection: 'runs', name: 'punctual_lease_expiry', key: { status: 1, 'lease.expiresAt': 1, _id: 1 }, serves: 'recoverExpiredLeases' },
   {
     collection: 'runs',
     name: 'punctual_trigger_history',

@@ -18,6 +18,7 @@ import { bulkInsertFailures, insertFailure, isDuplicateKeyError, toStoreError, t
 import { collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole } from './indexes.js';
 import { nameConflict, TriggerNames } from './names.js';
 import * as q from './queries.js';
+import { claimRuns as claimRunDocs } from './claims.js';
 import { finishRuns as finishRunDocs } from './run-finishes.js';
 import { fireSlots } from './slot-fires.js';
 
@@ -30,9 +31,6 @@ export interface MongoStoreOptions {
   /** Create the indexes in `init()`. Default true. Set false when indexes are managed out of band (see `ensureIndexes()`). */
   createIndexes?: boolean;
 }
-
-/** Claim rounds when concurrent claimers took some of the candidates. */
-const CLAIM_ROUNDS = 3;
 
 /**
  * The MongoDB {@link Store}. Works on standalone servers, replica sets and sharded clusters:
@@ -208,32 +206,9 @@ export class MongoStore implements Store {
     return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query, fromRunDoc));
   }
 
+  /** See {@link claimRunDocs}: one `updateMany` of the top candidates, the rest one by one when others took some. */
   claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
-    return this.op('claimRuns', async () => {
-      const claimed: RunRecord[] = [];
-      if (request.taskTypes?.length === 0) return claimed;
-      for (let round = 0; round < CLAIM_ROUNDS && claimed.length < request.limit; round++) {
-        const want = request.limit - claimed.length;
-        const candidates = await this.runs.find(q.claimCandidatesFilter(request), { sort: q.CLAIM_SORT, limit: want, projection: { _id: 1 } }).toArray();
-        const ids = candidates.map((doc) => doc._id);
-        if (ids.length === 0) break;
-        // Each document is updated atomically with the filter re-checked, so a run is won by one claimer.
-        let matchedCount: number;
-        try {
-          ({ matchedCount } = await this.runs.updateMany(q.claimFilter(ids, request), q.claimUpdate(request)));
-        } catch (error) {
-          // A multi-document update is not retried by the driver, and may have applied before the
-          // connection broke: hand out what our token won rather than leave it to lease expiry.
-          const won = await this.claimedRuns(ids, request.token).catch(() => []);
-          if (won.length === 0 && claimed.length === 0) throw error;
-          return [...claimed, ...won];
-        }
-        if (matchedCount > 0) claimed.push(...(await this.claimedRuns(ids, request.token)));
-        // Another round only if some candidates went to others and more may be waiting.
-        if (matchedCount === ids.length || ids.length < want) break;
-      }
-      return claimed;
-    });
+    return this.op('claimRuns', () => claimRunDocs(this.runs, request));
   }
 
   renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
@@ -256,7 +231,7 @@ export class MongoStore implements Store {
     return this.op('recoverExpiredLeases', async () => {
       if (limit <= 0) return [];
       const expired = await this.runs.find(q.expiredLeasesFilter(now), { sort: q.EXPIRED_LEASES_SORT, limit }).toArray();
-      const recovered = await Promise.all(
+      const settled = await Promise.allSettled(
         expired.map(async (doc): Promise<RecoveredRun | null> => {
           const run = fromRunDoc(doc);
           if (!run.lease) return null;
@@ -265,7 +240,11 @@ export class MongoStore implements Store {
           return after ? { run: fromRunDoc(after), outcome: write.outcome } : null;
         }),
       );
-      return recovered.filter((item): item is RecoveredRun => item !== null);
+      // One failed takeover does not hide the others (their events); it is tried again next pass.
+      const recovered = settled.flatMap((item) => (item.status === 'fulfilled' && item.value ? [item.value] : []));
+      const failure = settled.find((item): item is PromiseRejectedResult => item.status === 'rejected');
+      if (failure && recovered.length === 0) throw failure.reason;
+      return recovered;
     });
   }
 
@@ -332,15 +311,6 @@ export class MongoStore implements Store {
       const feeds = new ChangeFeeds(collection(this.collections.triggers), collection(this.collections.runs), listener, onState);
       await feeds.start();
       return () => feeds.close();
-    });
-  }
-
-  /** The runs among `ids` held under `token`, in the order of `ids` (the claim order). */
-  private async claimedRuns(ids: readonly string[], token: string): Promise<RunRecord[]> {
-    const won = new Map((await this.runs.find(q.claimedFilter(ids, token)).toArray()).map((doc) => [doc._id, fromRunDoc(doc)]));
-    return ids.flatMap((id) => {
-      const run = won.get(id);
-      return run ? [run] : [];
     });
   }
 

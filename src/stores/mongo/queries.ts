@@ -22,7 +22,7 @@ export function dueTriggersFilter(until: Date): Filter<TriggerDoc> {
   return { status: 'active', nextFireAt: { $lte: until } };
 }
 
-export const DUE_TRIGGERS_SORT: Sort = { nextFireAt: 1 };
+export const DUE_TRIGGERS_SORT: Sort = { nextFireAt: 1, _id: 1 };
 
 /** Active triggers fired by `event` (index `punctual_event`), listed in {@link TRIGGER_LIST_SORT} order. */
 export function eventTriggersFilter(event: string): Filter<TriggerDoc> {
@@ -154,7 +154,7 @@ export function expiredLeasesFilter(now: Date): Filter<RunDoc> {
   return { status: 'running', 'lease.expiresAt': { $lte: now } };
 }
 
-export const EXPIRED_LEASES_SORT: Sort = { 'lease.expiresAt': 1 };
+export const EXPIRED_LEASES_SORT: Sort = { 'lease.expiresAt': 1, _id: 1 };
 
 /**
  * Taking over one expired run: its filter holds only while the same lease is still there and
