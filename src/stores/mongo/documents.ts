@@ -29,10 +29,17 @@ export interface NameDoc {
 const FINAL = new Set<RunStatus>(FINAL_RUN_STATUSES);
 
 /**
- * The `_id` of an owner's name reservation. Names never contain NUL (they are letters, digits,
- * `-` and `_`), so the key is unambiguous whatever the owner id holds.
+ * The `_id` of an owner's name reservation: the owner percent-encoded (`encodeURIComponent`,
+ * which turns `/` into `%2F`), `/`, the name. The first `/` ends the owner, so no two (owner,
+ * name) pairs share a key, and the key holds no NUL (which stores backed by PostgreSQL jsonb,
+ * such as FerretDB, refuse in strings).
  */
 export function nameKey(owner: string, name: string): string {
+  return `${encodeURIComponent(owner)}/${name}`;
+}
+
+/** The key earlier versions used, `owner + NUL + name`: read, and moved to {@link nameKey}. */
+export function legacyNameKey(owner: string, name: string): string {
   return `${owner}\u0000${name}`;
 }
 

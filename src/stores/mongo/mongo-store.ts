@@ -73,14 +73,23 @@ export class MongoStore implements Store {
     this.names = new TriggerNames(db.collection<NameDoc>(this.collections.names, COLLECTION_OPTIONS), this.triggers);
   }
 
-  /** Creates the indexes (unless `createIndexes: false`). Idempotent; concurrent calls share one attempt. */
+  /**
+   * Creates the indexes and moves name reservations left under the key of earlier versions
+   * (neither with `createIndexes: false`: a claim moves its own name's reservation anyway).
+   * Idempotent; concurrent calls share one attempt.
+   */
   init(): Promise<void> {
     if (this.options.createIndexes === false) return Promise.resolve();
-    this.initializing ??= this.ensureIndexes().catch((error: unknown) => {
+    this.initializing ??= this.prepare().catch((error: unknown) => {
       this.initializing = null;
       throw error;
     });
     return this.initializing;
+  }
+
+  private async prepare(): Promise<void> {
+    await this.ensureIndexes();
+    await this.op('init', () => this.names.migrateLegacyKeys());
   }
 
   /** Creates every index the store uses (see docs/mongodb.md); for deployments that manage indexes out of band. */
