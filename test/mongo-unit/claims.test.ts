@@ -61,3 +61,21 @@ describe('MongoDB recoverExpiredLeases', () => {
     expect(recovered.map((item) => [item.run.id, item.outcome])).toEqual([['b', 'pending']]);
   });
 });
+
+describe('MongoDB renewLease without a findAndModify projection', () => {
+  it('renews in one updateOne when no cancel was requested', async () => {
+    const { store, runs } = fakeDriver();
+    runs.updateOne.mockResolvedValueOnce({ matchedCount: 1 });
+    expect(await store.renewLease('r', 'tok', at(9))).toEqual({ held: true, cancelRequested: false });
+    expect(runs.updateOne.mock.calls[0]?.[0]).toEqual({ _id: 'r', status: 'running', 'lease.token': 'tok', cancelRequested: { $ne: true } });
+    expect(runs.findOneAndUpdate).not.toHaveBeenCalled();
+  });
+
+  it('reports a cancel request, and a lease lost', async () => {
+    const { store, runs } = fakeDriver();
+    runs.updateOne.mockResolvedValueOnce({ matchedCount: 0 }).mockResolvedValueOnce({ matchedCount: 1 });
+    expect(await store.renewLease('r', 'tok', at(9))).toEqual({ held: true, cancelRequested: true });
+    runs.updateOne.mockResolvedValue({ matchedCount: 0 });
+    expect(await store.renewLease('r', 'tok', at(9))).toEqual({ held: false, cancelRequested: false });
+  });
+});

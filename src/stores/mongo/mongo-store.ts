@@ -220,10 +220,20 @@ export class MongoStore implements Store {
     return this.op('claimRuns', () => claimRunDocs(this.runs, request));
   }
 
+  /**
+   * Two plain `updateOne`s rather than a findAndModify with a projection (which some
+   * MongoDB-compatible servers ignore): the first renews only a run without a cancel request
+   * (the usual case, one round trip); if it misses, the second renews whatever the token holds,
+   * and a match there means a cancel was requested.
+   */
   renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
     return this.op('renewLease', async () => {
-      const doc = await this.runs.findOneAndUpdate(q.heldRun(runId, token), q.renewUpdate(expiresAt), { projection: { cancelRequested: 1 } });
-      return doc ? { held: true, cancelRequested: doc.cancelRequested === true } : { held: false, cancelRequested: false };
+      const update = q.renewUpdate(expiresAt);
+      if ((await this.runs.updateOne({ ...q.heldRun(runId, token), cancelRequested: { $ne: true } }, update)).matchedCount === 1) {
+        return { held: true, cancelRequested: false };
+      }
+      const held = (await this.runs.updateOne(q.heldRun(runId, token), update)).matchedCount === 1;
+      return { held, cancelRequested: held };
     });
   }
 
