@@ -235,6 +235,13 @@ export interface Store {
   listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
 
   /**
+   * Optional: what this deployment lacks that the operator should know (for example no TTL
+   * indexes, or no change notifications on a standalone MongoDB server), each in a sentence
+   * saying what the store does instead. Shown in `health()` as `store.notes`.
+   */
+  notes?(): readonly string[];
+
+  /**
    * Optional: the lock store that goes with this store (e.g. MongoDB TTL locks in the same
    * database), used when the scheduler is given no `lockStore`.
    */

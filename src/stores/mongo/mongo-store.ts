@@ -15,10 +15,13 @@ import {
   type TriggerDoc,
 } from './documents.js';
 import { bulkInsertFailures, insertFailure, isDuplicateKeyError, toStoreError, type BulkInsertFailures } from './errors.js';
-import { collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole } from './indexes.js';
+import {
+  collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, LOCK_CLEANUP_INDEX, type CollectionRole,
+} from './indexes.js';
 import { nameConflict, TriggerNames } from './names.js';
 import * as q from './queries.js';
 import { claimRuns as claimRunDocs } from './claims.js';
+import { DeploymentNotes } from './deployment-notes.js';
 import { finishRuns as finishRunDocs } from './run-finishes.js';
 import { fireSlots } from './slot-fires.js';
 
@@ -54,6 +57,8 @@ export class MongoStore implements Store {
   private readonly names: TriggerNames;
   private initializing: Promise<void> | null = null;
   private lockStore: MongoLockStore | undefined;
+  /** What this deployment lacks (see {@link MongoStore.notes}). */
+  private readonly limits = new DeploymentNotes();
   /** The id each finish was stamped with, while the caller holds it (for finishes sent again). */
   private readonly finishIds = new WeakMap<RunFinish, string>();
 
@@ -94,7 +99,18 @@ export class MongoStore implements Store {
 
   /** Creates every index the store uses (see docs/mongodb.md); for deployments that manage indexes out of band. */
   async ensureIndexes(): Promise<void> {
-    await ensureAllIndexes(this.db, this.collections);
+    const withoutTtl = await ensureAllIndexes(this.db, this.collections);
+    if (withoutTtl.length > 0) {
+      this.limits.note('ttl', `The server refused TTL indexes (${withoutTtl.join(', ')} were made without expiry): final runs past retention and unused locks are removed by the scheduler's periodic purge query instead.`);
+    }
+  }
+
+  /**
+   * What this deployment lacks and what the store does instead: TTL indexes the server refused
+   * (purged by query), change streams on a standalone server (polling). Shown in `health()`.
+   */
+  notes(): readonly string[] {
+    return this.limits.list();
   }
 
   async close(): Promise<void> {
@@ -291,6 +307,7 @@ export class MongoStore implements Store {
   purgeExpiredRuns(now: Date, limit: number): Promise<number> {
     return this.op('purgeExpiredRuns', async () => {
       if (limit <= 0) return 0;
+      if (this.limits.has('ttl')) await this.purgeUnusedLocks(now);
       const ids = (await this.runs.find(q.purgeableFilter(now), { limit, projection: { _id: 1 } }).toArray()).map((doc) => doc._id);
       if (ids.length === 0) return 0;
       return (await this.runs.deleteMany({ _id: { $in: ids }, ...q.purgeableFilter(now) })).deletedCount;
@@ -312,6 +329,12 @@ export class MongoStore implements Store {
     return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query, fromAuditDoc));
   }
 
+  /** Without the lock TTL index: removes locks whose last lease ended over an hour ago, as the index would. */
+  private async purgeUnusedLocks(now: Date): Promise<void> {
+    const cutoff = new Date(now.getTime() - (LOCK_CLEANUP_INDEX.expireAfterSeconds ?? 0) * 1_000);
+    await this.db.collection(this.collections.locks, COLLECTION_OPTIONS).deleteMany({ expiresAt: { $lte: cutoff } });
+  }
+
   /** The MongoDB lock store on `<prefix>locks` (one per store). */
   createLockStore(): LockStore {
     this.lockStore ??= new MongoLockStore(this.db, { collection: this.collections.locks });
@@ -325,7 +348,10 @@ export class MongoStore implements Store {
    */
   subscribe(listener: (change: StoreChange) => void, onState?: (active: boolean) => void): Promise<(() => Promise<void>) | null> {
     return this.op('subscribe', async () => {
-      if (!supportsChangeStreams(await helloReply(this.db))) return null;
+      if (!supportsChangeStreams(await helloReply(this.db))) {
+        this.limits.note('changeStreams', 'Standalone server: change streams need a replica set, so other instances\' changes are seen at the next poll (pollIntervalMs).');
+        return null;
+      }
       const collection = (name: string) => this.db.collection(name, COLLECTION_OPTIONS);
       const feeds = new ChangeFeeds(collection(this.collections.triggers), collection(this.collections.runs), listener, onState);
       await feeds.start();
