@@ -79,3 +79,14 @@ describe('MongoDB renewLease without a findAndModify projection', () => {
     expect(await store.renewLease('r', 'tok', at(9))).toEqual({ held: false, cancelRequested: false });
   });
 });
+
+describe('MongoDB insertRuns when the server refuses some runs', () => {
+  it('withdraws the runs it wrote and throws, so a refused batch writes nothing', async () => {
+    const { store, runs } = fakeDriver();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => makeRun({ id }));
+    runs.insertMany.mockRejectedValue(Object.assign(new Error('bulk'), { name: 'MongoBulkWriteError', writeErrors: [{ index: 1, code: 10334, errmsg: 'too large' }, { index: 2, code: 11000 }] }));
+    runs.deleteOne.mockResolvedValue({ deletedCount: 1 });
+    await expect(store.insertRuns([a!, b!, c!])).rejects.toMatchObject({ name: 'StoreError', message: expect.stringContaining('Nothing was written') });
+    expect(runs.deleteOne.mock.calls.map(([filter]) => filter)).toEqual([{ _id: 'a', status: 'pending', startedAt: null }]);
+  });
+});

@@ -59,7 +59,8 @@ describe('bulkInsertFailures', () => {
 
   it('names the refused runs in a StoreError', () => {
     const error = insertFailure([{ id: 'run-1' }, { id: 'run-2' }], new Map([[1, 'too large (code 10334)']]));
-    expect(error).toMatchObject({ name: 'StoreError', message: 'MongoDB refused 1 run(s): "run-2": too large (code 10334)' });
+    expect(error).toMatchObject({ name: 'StoreError', message: 'MongoDB refused 1 run(s): "run-2": too large (code 10334). Nothing was written.' });
+    expect(insertFailure([{ id: 'run-1' }, { id: 'run-2' }], new Map([[1, 'x']]), ['run-1']).message).toContain('Already claimed, so kept: "run-1".');
   });
 });
 

@@ -108,10 +108,11 @@ export function hasWriteConcernError(error: object): boolean {
   return typeof result?.getWriteConcernError === 'function' && Boolean(result.getWriteConcernError());
 }
 
-/** The error for runs the server refused (not duplicates); the other runs were written. */
-export function insertFailure(runs: readonly { id: string }[], failed: ReadonlyMap<number, string>): StoreError {
+/** The error for runs the server refused (not duplicates); `kept`: runs of the batch that stay written. */
+export function insertFailure(runs: readonly { id: string }[], failed: ReadonlyMap<number, string>, kept: readonly string[] = []): StoreError {
   const detail = [...failed].map(([index, message]) => `"${runs[index]?.id}": ${message}`).join('; ');
-  return new StoreError(`MongoDB refused ${failed.size} run(s): ${detail}`);
+  const written = kept.length > 0 ? ` Already claimed, so kept: ${kept.map((id) => `"${id}"`).join(', ')}.` : ' Nothing was written.';
+  return new StoreError(`MongoDB refused ${failed.size} run(s): ${detail}.${written}`);
 }
 
 /** A driver error in one line: its message and, when it has one, its code. */

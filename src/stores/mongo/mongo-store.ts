@@ -23,7 +23,7 @@ import * as q from './queries.js';
 import { claimRuns as claimRunDocs } from './claims.js';
 import { DeploymentNotes } from './deployment-notes.js';
 import { finishRuns as finishRunDocs } from './run-finishes.js';
-import { fireSlots } from './slot-fires.js';
+import { fireSlots, withdrawRuns } from './slot-fires.js';
 
 /** Options of {@link mongoStore}. */
 export interface MongoStoreOptions {
@@ -212,10 +212,19 @@ export class MongoStore implements Store {
     );
   }
 
+  /**
+   * Unordered insert. When the server refuses some runs (too large, a validator), the runs this
+   * call wrote are withdrawn while untouched and the call throws, so, as on the other stores,
+   * a refused batch writes nothing (the error names any run already claimed elsewhere).
+   */
   insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
     return this.op('insertRuns', async () => {
       const { duplicates, failed } = await this.insertRunDocs(runs.map(toRunDoc));
-      if (failed.size > 0) throw insertFailure(runs, failed);
+      if (failed.size > 0) {
+        const written = runs.filter((_, i) => !duplicates.has(i) && !failed.has(i));
+        const kept = await withdrawRuns(this.runs, written);
+        throw insertFailure(runs, failed, kept);
+      }
       return runs.map((_, i) => !duplicates.has(i));
     });
   }

@@ -167,6 +167,12 @@ async function withdraw(fire: SlotFire, runs: Collection<RunDoc>): Promise<SlotF
   }
 }
 
+/** Withdraws runs while untouched; returns the ids that could not be (claimed meanwhile, or an error). */
+export async function withdrawRuns(runs: Collection<RunDoc>, written: readonly SlotFire['run'][]): Promise<string[]> {
+  const settled = await Promise.allSettled(written.map(async (run) => (await runs.deleteOne(untouchedRun(run!))).deletedCount === 1));
+  return written.flatMap((run, i) => (settled[i]?.status === 'fulfilled' && settled[i].value ? [] : [run!.id]));
+}
+
 /**
  * The engine never renames a trigger while firing it, but the contract allows `next` to carry
  * another name: reserve those names first, so a ConflictError leaves the batch unwritten.
