@@ -126,6 +126,16 @@ describe('MongoDB fireSlots, step by step', () => {
     expect(await store.fireSlots([fire])).toEqual(['duplicate']);
   });
 
+  it('reports a pending run another instance inserted as duplicate without reading it', async () => {
+    const { store, triggers, runs } = fakeDriver();
+    const trigger = makeTrigger({ nextFireAt: at(0) });
+    triggers.find.mockReturnValueOnce(cursor([stored(trigger)]));
+    runs.insertMany.mockRejectedValue(bulkWriteError({ 0: 11000 }));
+    triggers.replaceOne.mockResolvedValue(matched(1));
+    expect(await store.fireSlots([makeSlotFire(trigger, makeSlotRun(trigger))])).toEqual(['duplicate']);
+    expect(runs.find).not.toHaveBeenCalled();
+  });
+
   it('reports fired when the retry finds both writes done', async () => {
     const { store, triggers, runs } = fakeDriver();
     const trigger = makeTrigger({ nextFireAt: at(0) });

@@ -66,7 +66,8 @@ export async function fireSlots(fires: readonly SlotFire[], ctx: SlotFireContext
   // Best effort: a reservation left behind is an orphan the next claimer takes over.
   await settleRenames(renames, advanced, ctx.names).catch(() => undefined);
 
-  const needsRun = fires.map((fire, index) => fire.run !== null && (eligible[index] ? inserts.get(index) === 'duplicate' : true));
+  // A duplicate's run is read only when it may be our own (created claimed, so it has a token).
+  const needsRun = fires.map((fire, index) => fire.run !== null && (eligible[index] ? inserts.get(index) === 'duplicate' && fire.run.lease !== null : true));
   const stored = await storedRuns(fires, needsRun, ctx.runs);
   const verdicts = fires.map((fire, index): Verdict => {
     if (!fire.run) return eligible[index] ? advanceOnly(advanced[index]) : 'stale';
