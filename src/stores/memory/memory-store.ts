@@ -1,7 +1,7 @@
 import { heldByFire, isAdvancedTo } from '../fire-retry.js';
 import { MemoryLockStore } from '../../locks/memory/memory-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
@@ -57,7 +57,7 @@ export class MemoryStore implements Store {
     return this.triggers.get(id, owner);
   }
 
-  async listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
+  async listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
     return this.triggers.list(query);
   }
 
@@ -106,7 +106,7 @@ export class MemoryStore implements Store {
     return this.runs.get(id, owner);
   }
 
-  async listRuns(query: RunQuery): Promise<Page<RunRecord>> {
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
     return this.runs.list(query);
   }
 
@@ -146,7 +146,7 @@ export class MemoryStore implements Store {
     this.audit.append(entry);
   }
 
-  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
     return this.audit.list(query);
   }
 

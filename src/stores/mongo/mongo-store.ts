@@ -3,7 +3,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery, ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
@@ -148,8 +148,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
-    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.TRIGGER_LIST_SORT, query, fromTriggerDoc));
+  listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
+    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.triggerListSort(query), query.limit, fromTriggerDoc));
   }
 
   updateTrigger(write: TriggerWrite): Promise<boolean> {
@@ -236,8 +236,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listRuns(query: RunQuery): Promise<Page<RunRecord>> {
-    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query, fromRunDoc));
+  listRuns(query: RunQuery): Promise<RunRecord[]> {
+    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query.limit, fromRunDoc));
   }
 
   /** See {@link claimRunDocs}: one `updateMany` of the top candidates, the rest one by one when others took some. */
@@ -334,8 +334,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
-    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query, fromAuditDoc));
+  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query.limit, fromAuditDoc));
   }
 
   /** Without the lock TTL index: removes locks whose last lease ended over an hour ago, as the index would. */
