@@ -6,7 +6,7 @@ import { countOutcome } from './auto-pause.js';
 import { planOutcome, type FinishWrite, type HandlerOutcome } from './outcome.js';
 import { decideOverlap } from './overlap.js';
 import { raceAbort, RunAbort, unstorable } from './run-abort.js';
-import { FinishWriter } from './finish-writer.js';
+import type { FinishWriter } from './finish-writer.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
 import { taskContext } from './task-context.js';
@@ -33,15 +33,16 @@ export class Executor {
   private renewTimer: TimerHandle | null = null;
   private readonly wakeTimers = new Map<number, TimerHandle>();
   private readonly settled = new Set<Promise<void>>();
-  private readonly writer: FinishWriter;
+  /** Runs whose outcome is queued but not yet written: their leases are kept until it is. */
+  private readonly writing = new Set<ActiveRun>();
   private readonly leases: LeaseKeeper;
 
   constructor(
     private readonly engine: Engine,
     private readonly reportError: (operation: string, error: unknown) => void,
     private readonly reportOk: (operation: string) => void,
+    private readonly writer: FinishWriter,
   ) {
-    this.writer = new FinishWriter(engine, reportError, reportOk);
     this.leases = new LeaseKeeper(engine, reportError, reportOk);
   }
 
@@ -71,10 +72,9 @@ export class Executor {
     }
     for (const active of this.active.values()) active.controller.abort(new StoppedError('the scheduler is stopping'));
     await Promise.allSettled([...this.settled]);
-    if (this.renewTimer) this.engine.options.clock.clearTimeout(this.renewTimer);
-    this.renewTimer = null;
-    // Through a store outage, outcomes cannot be written: wait at most a lease, then leave them;
-    // those runs are recovered by another instance once their leases expire.
+    // Through a store outage, outcomes cannot be written: wait at most a lease (renewing the
+    // leases of those runs meanwhile), then leave them; those runs are recovered by another
+    // instance once their leases expire.
     let drainTimer: TimerHandle | null = null;
     await Promise.race([
       this.writer.drain(),
@@ -82,6 +82,8 @@ export class Executor {
     ]);
     if (drainTimer) this.engine.options.clock.clearTimeout(drainTimer);
     this.writer.abandon();
+    if (this.renewTimer) this.engine.options.clock.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
   }
 
   /** Aborts a run executing here (cancel requested through this instance). */
@@ -370,7 +372,9 @@ export class Executor {
     const entry = finish as RunFinish;
     entry.runId = active.run.id;
     entry.token = active.token;
+    this.writing.add(active);
     this.writer.write(entry, (held) => {
+      this.writing.delete(active);
       if (held) after?.();
       else {
         this.engine.metrics.increment('leasesLost');
@@ -381,7 +385,8 @@ export class Executor {
 
   /**
    * Every third of the lease: hands back runs held since the previous round, then renews the
-   * leases and trigger locks of every run this instance holds. The timer re-arms at once.
+   * leases and trigger locks of every run this instance holds, and the leases of runs whose
+   * outcome is not written yet. The timer re-arms at once.
    */
   private armRenewal(): void {
     const interval = Math.max(100, Math.floor(this.engine.options.leaseMs / 3));
@@ -395,7 +400,8 @@ export class Executor {
         this.handBack(stale);
       }
       this.leases.renewAll([...this.active.values(), ...this.held], now);
-      if (this.accepting || this.active.size > 0) this.armRenewal();
+      this.leases.keepWriting(this.writing, now);
+      if (this.accepting || this.active.size > 0 || this.writing.size > 0) this.armRenewal();
     }, interval);
   }
 }

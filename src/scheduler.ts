@@ -4,7 +4,9 @@ import type { Engine } from './engine.js';
 import { ConfigurationError, StoppedError, ValidationError, type ValidationIssue } from './errors.js';
 import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
 import { Executor } from './executor.js';
+import { FinishWriter } from './finish-writer.js';
 import { Health, type HealthReport } from './health.js';
+import { LeaseRecovery } from './lease-recovery.js';
 import { memoryLockStore } from './locks/memory/index.js';
 import type { LockStore } from './locks/types.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
@@ -23,8 +25,6 @@ import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from 
 import { AUDIT_ACTIONS, type AuditEntry, type Page, type ScheduleInput } from './types.js';
 import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 
-/** Expired leases recovered per poll. */
-const RECOVERY_BATCH = 500;
 /** Retention purge runs every this many polls. */
 const PURGE_EVERY_POLLS = 60;
 
@@ -129,10 +129,19 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   const waiting = new WaitingRunsCounter(engine);
   const reportError = (source: 'dispatcher' | 'executor') => (operation: string, error: unknown) => {
     health.failed(operation, error);
+    recovery.storeFailed(operation);
     events.emit('scheduler:error', { error, source: operation.startsWith('lock') ? 'lock-store' : 'store', operation: `${source}:${operation}` });
   };
-  const executor = (parts.executor = new Executor(engine, reportError('executor'), (op) => health.succeeded(op)));
-  const dispatcher = (parts.dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), (op) => health.succeeded(op), executor));
+  const reportOk = (operation: string): void => {
+    health.succeeded(operation);
+    recovery.storeAnswered(operation);
+    // Outcomes held through an outage go as soon as the store answers anything.
+    writer.retryNow();
+  };
+  const writer = new FinishWriter(engine, reportError('executor'), reportOk);
+  const recovery = new LeaseRecovery(engine, writer, { failed: reportError('dispatcher'), succeeded: reportOk });
+  const executor = (parts.executor = new Executor(engine, reportError('executor'), reportOk, writer));
+  const dispatcher = (parts.dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), reportOk, executor));
 
   let state: Lifecycle = 'idle';
   let starting: Promise<void> | null = null;
@@ -146,7 +155,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     pollTimer = null;
     polls++;
     if (!subscribed) await subscribe();
-    await recoverExpired();
+    await recovery.recover();
     await countWaiting();
     if (polls % PURGE_EVERY_POLLS === 0) await purge();
     await dispatcher.refresh();
@@ -172,20 +181,6 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
       health.notifications = unsubscribe !== null;
     } catch (error) {
       reportError('dispatcher')('subscribe', error);
-    }
-  };
-
-  const recoverExpired = async (): Promise<void> => {
-    try {
-      const recovered = await store.recoverExpiredLeases(engine.now(), RECOVERY_BATCH, resolved.retentionMs);
-      health.succeeded('recoverExpiredLeases');
-      for (const { run, outcome } of recovered) {
-        metrics.increment('runsRecovered');
-        events.emit('run:recovered', { run, outcome });
-        if (outcome === 'failed') events.emit('run:failed', { run, error: run.error ?? { name: 'LeaseExpired', message: 'the run used all its attempts' } });
-      }
-    } catch (error) {
-      reportError('dispatcher')('recoverExpiredLeases', error);
     }
   };
 

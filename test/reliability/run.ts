@@ -7,7 +7,7 @@
 import { printScenario, printTable } from './report.js';
 import type { ScenarioResult } from './harness.js';
 import { exactlyOnce } from './scenarios/exactly-once.js';
-import { postgresRestart, redisRestart } from './scenarios/outages.js';
+import { longOutage, postgresRestart, redisRestart } from './scenarios/outages.js';
 import { regressions } from './scenarios/regressions.js';
 import { sigkill } from './scenarios/sigkill.js';
 import { DATABASE_URL, machinePostgresReady } from './services.js';
@@ -18,6 +18,7 @@ const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>>
   sigkill,
   'postgres-restart': postgresRestart,
   'redis-restart': redisRestart,
+  'long-outage': longOutage,
   regressions,
 };
 

@@ -6,7 +6,8 @@ import type {
   ClaimRequest,
   DueRunCount,
   LeaseRenewal,
-  RecoveredRun,
+  ExpiredLease,
+  ExpiredLeaseClaim,
   RunFinish,
   RunQuery,
   SlotFire,
@@ -127,8 +128,8 @@ export class MemoryStore implements Store {
     return this.runs.setProgress(runId, token, progress);
   }
 
-  async recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
-    return this.runs.recoverExpiredLeases(now, limit, retentionMs);
+  async claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
+    return this.runs.claimExpiredLeases(request);
   }
 
   async cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {

@@ -1,6 +1,6 @@
 import { FINAL_RUN_STATUSES } from '../../types.js';
-import type { AttemptRecord, Page, RunRecord, RunStatus } from '../../types.js';
-import type { ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
+import type { Page, RunRecord, RunStatus } from '../../types.js';
+import type { ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery } from '../types.js';
 import { ClaimQueue } from './claim-queue.js';
 import { addToIndex, compareStrings, copy, copyAttempt, copyRun, page, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
@@ -168,36 +168,16 @@ export class RunTable {
     return true;
   }
 
-  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): RecoveredRun[] {
-    const at = now.getTime();
-    return this.leases.takeDue(at, limit).map((ref) => {
+  claimExpiredLeases(request: ExpiredLeaseClaim): ExpiredLease[] {
+    if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
+    const types = request.taskTypes ? new Set(request.taskTypes) : null;
+    const due = this.leases.takeDue(request.now.getTime(), request.limit, (ref) => !types || types.has(this.record(ref.id).taskType));
+    const expiresAt = request.now.getTime() + request.leaseMs;
+    return due.map((ref) => {
       const run = this.record(ref.id) as RunRecord & { lease: NonNullable<RunRecord['lease']> };
-      const error = {
-        name: 'LeaseLostError',
-        message: `The lease of instance "${run.lease.instanceId}" expired at ${run.lease.expiresAt.toISOString()}.`,
-      };
-      const attempt: AttemptRecord = {
-        attempt: run.attempt,
-        instanceId: run.lease.instanceId,
-        startedAt: new Date(run.startedAt ?? now),
-        finishedAt: new Date(at),
-        outcome: 'lease_expired',
-        error,
-      };
-      const base: RunRecord = { ...run, lease: null, attempts: [...run.attempts, attempt] };
-      const exhausted = run.attempt >= run.maxAttempts;
-      const next: RunRecord = exhausted
-        ? {
-            ...base,
-            status: 'failed',
-            finishedAt: new Date(at),
-            durationMs: run.startedAt ? Math.max(0, at - run.startedAt.getTime()) : null,
-            expiresAt: new Date(at + retentionMs),
-            error,
-          }
-        : { ...base, status: 'pending', availableAt: new Date(at) };
+      const next: RunRecord = { ...run, lease: { token: request.token, instanceId: request.instanceId, expiresAt: new Date(expiresAt) } };
       this.put(next);
-      return { run: copyRun(next), outcome: exhausted ? 'failed' : 'pending' };
+      return { run: copyRun(next), expired: { instanceId: run.lease.instanceId, expiresAt: new Date(run.lease.expiresAt) } };
     });
   }
 

@@ -86,7 +86,7 @@ export const INDEXES: readonly IndexSpec[] = [
     key: { status: 1, priority: -1, availableAt: 1, scheduledFor: 1, _id: 1 },
     serves: 'claimRuns (filter and order)',
   },
-  { collection: 'runs', name: 'punctual_lease_expiry', key: { status: 1, 'lease.expiresAt': 1 }, serves: 'recoverExpiredLeases' },
+  { collection: 'runs', name: 'punctual_lease_expiry', key: { status: 1, 'lease.expiresAt': 1 }, serves: 'claimExpiredLeases' },
   {
     collection: 'runs',
     name: 'punctual_trigger_history',

@@ -4,7 +4,7 @@ import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
-  AuditQuery, ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
+  AuditQuery, ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
 } from '../types.js';
 import { ChangeFeeds, helloReply, supportsChangeStreams } from './change-feed.js';
@@ -258,20 +258,20 @@ export class MongoStore implements Store {
     return this.op('setProgress', async () => (await this.runs.updateOne(q.heldRun(runId, token), q.progressUpdate(progress))).matchedCount === 1);
   }
 
-  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
-    return this.op('recoverExpiredLeases', async () => {
-      if (limit <= 0) return [];
-      const expired = await this.runs.find(q.expiredLeasesFilter(now), { sort: q.EXPIRED_LEASES_SORT, limit }).toArray();
-      const recovered = await Promise.all(
-        expired.map(async (doc): Promise<RecoveredRun | null> => {
+  claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
+    return this.op('claimExpiredLeases', async () => {
+      if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
+      const expired = await this.runs.find(q.expiredLeasesFilter(request), { sort: q.EXPIRED_LEASES_SORT, limit: request.limit }).toArray();
+      const claimed = await Promise.all(
+        expired.map(async (doc): Promise<ExpiredLease | null> => {
           const run = fromRunDoc(doc);
           if (!run.lease) return null;
-          const write = q.recoveryWrite({ ...run, lease: run.lease }, now, retentionMs);
+          const write = q.expiredLeaseClaim({ ...run, lease: run.lease }, request);
           const after = await this.runs.findOneAndUpdate(write.filter, write.update, { returnDocument: 'after' });
-          return after ? { run: fromRunDoc(after), outcome: write.outcome } : null;
+          return after ? { run: fromRunDoc(after), expired: { instanceId: run.lease.instanceId, expiresAt: run.lease.expiresAt } } : null;
         }),
       );
-      return recovered.filter((item): item is RecoveredRun => item !== null);
+      return claimed.filter((item): item is ExpiredLease => item !== null);
     });
   }
 

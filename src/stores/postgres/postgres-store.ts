@@ -7,7 +7,8 @@ import type {
   ClaimRequest,
   DueRunCount,
   LeaseRenewal,
-  RecoveredRun,
+  ExpiredLease,
+  ExpiredLeaseClaim,
   RunFinish,
   RunQuery,
   SlotFire,
@@ -254,15 +255,17 @@ export class PostgresStore implements Store {
     return result.rowCount === 1;
   }
 
-  async recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
-    if (limit <= 0) return [];
-    const expiresAt = new Date(now.getTime() + retentionMs);
-    const { rows } = await this.named('recoverExpiredLeases', this.sql.recoverExpiredLeases, [now, limit, expiresAt]);
+  async claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
+    if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
+    const byType = request.taskTypes !== undefined;
+    const expiresAt = new Date(request.now.getTime() + request.leaseMs);
+    const params: unknown[] = [request.now, request.instanceId, request.token, expiresAt, request.limit];
+    if (byType) params.push([...new Set(request.taskTypes)]);
+    const { rows } = await this.named(byType ? 'claimExpiredLeasesByType' : 'claimExpiredLeases', this.sql.claimExpiredLeases(byType), params);
     // In the order the leases expired (then id), as the rows come back in no particular order.
     return rows
-      .map((row) => ({ run: decodeRun(row), expiredAt: (row.expired_at as Date).getTime() }))
-      .sort((a, b) => a.expiredAt - b.expiredAt || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0))
-      .map(({ run }) => ({ run, outcome: run.status === 'failed' ? 'failed' : 'pending' }));
+      .map((row) => ({ run: decodeRun(row), expired: { instanceId: row.expired_instance as string, expiresAt: row.expired_at as Date } }))
+      .sort((a, b) => a.expired.expiresAt.getTime() - b.expired.expiresAt.getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
   }
 
   async cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {
