@@ -11,6 +11,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
 import { taskContext } from './task-context.js';
 import { typesWithCapacity } from './type-capacity.js';
+import { WakeTimers } from './wake-timers.js';
 import type { RunFinish } from './stores/types.js';
 import type { RunError, RunRecord } from './types.js';
 
@@ -31,8 +32,9 @@ export class Executor {
   private claimAgain = false;
   private accepting = false;
   private renewTimer: TimerHandle | null = null;
-  private readonly wakeTimers = new Map<number, TimerHandle>();
-  private readonly settled = new Set<Promise<void>>();
+  private readonly wakeTimers: WakeTimers;
+  /** One promise per run executing here, settled when its execution ends (stop waits on them). */
+  private readonly executions = new Set<Promise<void>>();
   /** Runs whose outcome is queued but not yet written: their leases are kept until it is. */
   private readonly writing = new Set<ActiveRun>();
   private readonly leases: LeaseKeeper;
@@ -44,6 +46,7 @@ export class Executor {
     private readonly writer: FinishWriter,
   ) {
     this.leases = new LeaseKeeper(engine, reportError, reportOk);
+    this.wakeTimers = new WakeTimers(engine.options.clock, () => this.wake());
   }
 
   get running(): number {
@@ -58,20 +61,19 @@ export class Executor {
   /** Stops claiming; lets handlers finish for `graceMs`, then aborts the rest and hands their runs back. */
   async stop(graceMs: number): Promise<void> {
     this.accepting = false;
-    for (const timer of this.wakeTimers.values()) this.engine.options.clock.clearTimeout(timer);
     this.wakeTimers.clear();
     await this.claiming;
     this.handBack(this.held.splice(0));
-    if (this.settled.size > 0 && graceMs > 0) {
+    if (this.executions.size > 0 && graceMs > 0) {
       let graceTimer: TimerHandle | null = null;
       await Promise.race([
-        Promise.allSettled([...this.settled]),
+        Promise.allSettled([...this.executions]),
         new Promise<void>((resolve) => (graceTimer = this.engine.options.clock.setTimeout(resolve, graceMs))),
       ]);
       if (graceTimer) this.engine.options.clock.clearTimeout(graceTimer);
     }
     for (const active of this.active.values()) active.controller.abort(new StoppedError('the scheduler is stopping'));
-    await Promise.allSettled([...this.settled]);
+    await Promise.allSettled([...this.executions]);
     // Through a store outage, outcomes cannot be written: wait at most a lease (renewing the
     // leases of those runs meanwhile), then leave them; those runs are recovered by another
     // instance once their leases expire.
@@ -104,16 +106,9 @@ export class Executor {
     });
   }
 
-  /** Wakes at `at` (a retry or a deferral coming due), at most one timer per instant. */
+  /** Wakes at `at` (a retry, a deferral or a jittered run coming due), at most one timer per instant. */
   wakeAt(at: number): void {
-    if (!this.accepting || this.wakeTimers.has(at)) return;
-    const timer = this.engine.options.clock.setTimeout(() => {
-      this.wakeTimers.delete(at);
-      // Node timers may fire a millisecond before the wall clock reaches `at`.
-      if (this.engine.now().getTime() < at) this.wakeAt(at);
-      else this.wake();
-    }, at - this.engine.now().getTime());
-    this.wakeTimers.set(at, timer);
+    if (this.accepting) this.wakeTimers.at(at);
   }
 
   private async claimLoop(): Promise<void> {
@@ -240,11 +235,11 @@ export class Executor {
       .finally(() => {
         if (this.active.get(run.id) === active) this.active.delete(run.id);
         this.release(run.taskType);
-        this.settled.delete(done);
+        this.executions.delete(done);
         this.startHeld();
         this.wake();
       });
-    this.settled.add(done);
+    this.executions.add(done);
   }
 
   private count(taskType: string): void {

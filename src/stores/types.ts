@@ -253,8 +253,12 @@ export interface Store {
    * missing, not owned by `owner`, or already final.
    */
   cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null>;
-  /** Count runs of a trigger in the given statuses (overlap checks, deletes). */
-  countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number>;
+  /**
+   * Cancel every pending run of a trigger in one call (`triggers.delete`): each becomes
+   * `cancelled` with `finishedAt = now` and `expiresAt = now + retentionMs`. Running and final
+   * runs are left alone. Returns how many were cancelled.
+   */
+  cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number>;
   /** Delete finished runs with `expiresAt <= now`, at most `limit`. Returns how many. */
   purgeExpiredRuns(now: Date, limit: number): Promise<number>;
 

@@ -53,7 +53,7 @@ describe('MongoDB queries: runs', () => {
   });
 
   it('counts runs of a trigger in distinct statuses; scopes by owner', () => {
-    expect(q.countRunsFilter('t', ['pending', 'pending', 'running'])).toEqual({ triggerId: 't', status: { $in: ['pending', 'running'] } });
+    expect(q.pendingOfTriggerFilter('t')).toEqual({ triggerId: 't', status: 'pending' });
     expect(q.runById('r')).toEqual({ _id: 'r' });
     expect(q.runById('r', 'o')).toEqual({ _id: 'r', owner: 'o' });
   });

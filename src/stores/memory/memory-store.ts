@@ -1,6 +1,6 @@
 import { MemoryLockStore } from '../../locks/memory/memory-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, Page, RunRecord, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
@@ -136,8 +136,8 @@ export class MemoryStore implements Store {
     return this.runs.cancel(id, now, retentionMs, owner);
   }
 
-  async countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
-    return this.runs.count(triggerId, statuses);
+  async cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
+    return this.runs.cancelPending(triggerId, now, retentionMs);
   }
 
   async purgeExpiredRuns(now: Date, limit: number): Promise<number> {

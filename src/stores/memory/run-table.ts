@@ -28,7 +28,7 @@ function newestFirst(a: RunRecord, b: RunRecord): number {
 
 /**
  * The memory store's runs. Besides the map by id it keeps: id sets per trigger and per owner
- * (history queries), status counts per trigger (`countRuns`), a {@link ClaimQueue} of pending
+ * (history queries), a {@link ClaimQueue} of pending
  * runs, and {@link TimeIndex}es of running runs by lease expiry and of final runs by
  * `expiresAt`. Records are never mutated in place: every change stores a new object through
  * `put`, which re-indexes it. Inputs are copied in and results copied out.
@@ -37,7 +37,6 @@ export class RunTable {
   private readonly runs = new Map<string, StoredRun>();
   private readonly idsByTrigger = new Map<string, Set<string>>();
   private readonly idsByOwner = new Map<string, Set<string>>();
-  private readonly statusCounts = new Map<string, Map<RunStatus, number>>();
   private readonly isLive = (ref: { id: string; seq: number }): boolean => this.runs.get(ref.id)?.seq === ref.seq;
   private readonly claimable = new ClaimQueue(this.isLive);
   private readonly leases = new TimeIndex(this.isLive);
@@ -197,12 +196,17 @@ export class RunTable {
     return copyRun(next);
   }
 
-  count(triggerId: string, statuses: readonly RunStatus[]): number {
-    const counts = this.statusCounts.get(triggerId);
-    if (!counts) return 0;
-    let total = 0;
-    for (const status of new Set(statuses)) total += counts.get(status) ?? 0;
-    return total;
+  /** Cancels every pending run of a trigger; returns how many. */
+  cancelPending(triggerId: string, now: Date, retentionMs: number): number {
+    const at = now.getTime();
+    let cancelled = 0;
+    for (const id of [...(this.idsByTrigger.get(triggerId) ?? [])]) {
+      const run = this.record(id);
+      if (run.status !== 'pending') continue;
+      this.put({ ...run, status: 'cancelled', finishedAt: new Date(at), expiresAt: new Date(at + retentionMs), lease: null });
+      cancelled++;
+    }
+    return cancelled;
   }
 
   purgeExpired(now: Date, limit: number): number {
@@ -240,7 +244,6 @@ export class RunTable {
       addToIndex(this.idsByTrigger, record.triggerId, record.id);
       addToIndex(this.idsByOwner, record.owner, record.id);
     }
-    this.adjustCount(record, 1);
     if (record.status === 'pending') {
       this.claimable.add({
         id: record.id,
@@ -269,23 +272,10 @@ export class RunTable {
     this.uncount(record);
   }
 
-  /** Takes `record` out of the status counts and live tallies (its index entries go stale by themselves). */
+  /** Takes `record` out of the live tallies (its index entries go stale by themselves). */
   private uncount(record: RunRecord): void {
-    this.adjustCount(record, -1);
     if (record.status === 'pending') this.live.pending--;
     else if (isLeased(record)) this.live.leased--;
     else if (isExpiring(record)) this.live.expiring--;
-  }
-
-  private adjustCount(record: RunRecord, delta: number): void {
-    let counts = this.statusCounts.get(record.triggerId);
-    if (!counts) {
-      counts = new Map();
-      this.statusCounts.set(record.triggerId, counts);
-    }
-    const next = (counts.get(record.status) ?? 0) + delta;
-    if (next > 0) counts.set(record.status, next);
-    else counts.delete(record.status);
-    if (counts.size === 0) this.statusCounts.delete(record.triggerId);
   }
 }

@@ -1,4 +1,4 @@
-import { BinaryHeap } from './heap.js';
+import { BinaryHeap } from '../../heap.js';
 import { compareStrings } from './records.js';
 
 /**

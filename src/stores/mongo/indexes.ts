@@ -91,7 +91,7 @@ export const INDEXES: readonly IndexSpec[] = [
     collection: 'runs',
     name: 'punctual_trigger_history',
     key: { triggerId: 1, scheduledFor: -1, _id: -1 },
-    serves: 'listRuns by trigger, countRuns',
+    serves: 'listRuns by trigger, cancelPendingRuns',
   },
   { collection: 'runs', name: 'punctual_owner_history', key: { owner: 1, scheduledFor: -1, _id: -1 }, serves: 'listRuns by owner' },
   { collection: 'runs', name: 'punctual_history', key: { scheduledFor: -1, _id: -1 }, serves: 'listRuns (admin view)' },

@@ -2,7 +2,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, Page, RunRecord, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery, ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
@@ -292,8 +292,8 @@ export class MongoStore implements Store {
     });
   }
 
-  countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
-    return this.op('countRuns', async () => (statuses.length === 0 ? 0 : this.runs.countDocuments(q.countRunsFilter(triggerId, statuses))));
+  cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
+    return this.op('cancelPendingRuns', async () => (await this.runs.updateMany(q.pendingOfTriggerFilter(triggerId), q.cancelPendingUpdate(now, retentionMs))).modifiedCount);
   }
 
   purgeExpiredRuns(now: Date, limit: number): Promise<number> {

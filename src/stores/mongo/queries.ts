@@ -6,7 +6,7 @@
  */
 import type { Document, Filter, Sort, UpdateFilter } from 'mongodb';
 import { FINAL_RUN_STATUSES } from '../../types.js';
-import type { RunRecord, RunStatus } from '../../types.js';
+import type { RunRecord } from '../../types.js';
 import type { AuditQuery, ClaimRequest, ExpiredLeaseClaim, RunFinish, RunQuery, SlotFireResult, TriggerQuery } from '../types.js';
 import { toStorable, type AuditDoc, type RunDoc, type TriggerDoc } from './documents.js';
 
@@ -73,8 +73,9 @@ export function runListFilter(query: RunQuery): Filter<RunDoc> {
 
 export const RUN_LIST_SORT: Sort = { scheduledFor: -1, _id: -1 };
 
-export function countRunsFilter(triggerId: string, statuses: readonly RunStatus[]): Filter<RunDoc> {
-  return { triggerId, status: { $in: [...new Set(statuses)] } };
+/** The pending runs of a trigger (`cancelPendingRuns`, index `punctual_runs_trigger`). */
+export function pendingOfTriggerFilter(triggerId: string): Filter<RunDoc> {
+  return { triggerId, status: 'pending' };
 }
 
 /** A run by id, owned by `owner` when given. */

@@ -1,7 +1,7 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { ConfigurationError } from '../../errors.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, Page, RunRecord, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
@@ -274,10 +274,9 @@ export class PostgresStore implements Store {
     return rows[0] ? decodeRun(rows[0]) : null;
   }
 
-  async countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
-    if (statuses.length === 0) return 0;
-    const { rows } = await this.named<{ n: number }>('countRuns', this.sql.countRuns, [triggerId, [...new Set(statuses)]]);
-    return rows[0]?.n ?? 0;
+  async cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
+    const result = await this.query('cancelPendingRuns', this.sql.cancelPendingRuns, [triggerId, now, new Date(now.getTime() + retentionMs)]);
+    return result.rowCount ?? 0;
   }
 
   async purgeExpiredRuns(now: Date, limit: number): Promise<number> {

@@ -253,9 +253,10 @@ export class PostgresSql {
       RETURNING ${this.runSelect}`;
   }
 
-  /** $1 trigger id, $2 statuses. */
-  get countRuns(): string {
-    return `SELECT count(*)::integer AS n FROM ${this.runs} WHERE trigger_id = $1 AND status = ANY($2::text[])`;
+  /** $1 trigger id, $2 now, $3 expiry. Served by `runs_trigger_idx`. */
+  get cancelPendingRuns(): string {
+    return `UPDATE ${this.runs} SET status = 'cancelled', finished_at = $2, expires_at = $3
+      WHERE trigger_id = $1 AND status = 'pending'`;
   }
 
   /** $1 now, $2 task types left out. Reads the due part of `runs_claim_idx` (pending runs only). */

@@ -396,21 +396,23 @@ export function runContract(ctx: ContractContext): void {
     });
   });
 
-  describe('countRuns and purgeExpiredRuns', () => {
-    it('counts the runs of one trigger in the given statuses', async () => {
-      const t1 = { triggerId: 'trg-count-1', taskType: 'task-a' };
-      await insertRuns(
-        makeRun(t1), makeRun(t1), makeRun({ ...t1, status: 'completed', expiresAt: at(DAY) }),
-        makeRun({ triggerId: 'trg-count-2', taskType: 'task-b' }),
-      );
-      expect(await store.countRuns('trg-count-1', ['pending'])).toBe(2);
-      expect(await store.countRuns('trg-count-1', ['pending', 'completed'])).toBe(3);
-      expect(await store.countRuns('trg-count-1', ['failed'])).toBe(0);
-      expect(await store.countRuns('trg-count-2', ['pending'])).toBe(1);
-      expect(await store.countRuns('trg-none', ['pending'])).toBe(0);
-      await claim(at(1_000), 1, { taskTypes: ['task-a'] });
-      expect(await store.countRuns('trg-count-1', ['pending'])).toBe(1);
-      expect(await store.countRuns('trg-count-1', ['running'])).toBe(1);
+  describe('cancelPendingRuns and purgeExpiredRuns', () => {
+    it('cancels every pending run of one trigger in one call, and nothing else', async () => {
+      const t1 = { triggerId: 'trg-cancel-1', taskType: 'task-a' };
+      const done = makeRun({ ...t1, status: 'completed', finishedAt: at(0), expiresAt: at(DAY) });
+      const other = makeRun({ triggerId: 'trg-cancel-2', taskType: 'task-b' });
+      await insertRuns(makeRun(t1), makeRun(t1), makeRun(t1), done, other);
+      const [running] = await claim(at(1_000), 1, { taskTypes: ['task-a'] });
+      expect(await store.cancelPendingRuns('trg-cancel-1', at(5_000), 1_000)).toBe(2);
+      expect(await ctx.countOf('trg-cancel-1', 'pending')).toBe(0);
+      const cancelled = (await store.listRuns({ triggerId: 'trg-cancel-1', status: 'cancelled', limit: 10, offset: 0 })).items;
+      expect(cancelled).toHaveLength(2);
+      for (const run of cancelled) expect(run).toMatchObject({ finishedAt: at(5_000), expiresAt: at(6_000), lease: null });
+      expect(await store.getRun((running as RunRecord).id)).toMatchObject({ status: 'running' });
+      expect(await store.getRun(done.id)).toEqual(done);
+      expect(await store.getRun(other.id)).toEqual(other);
+      expect(await store.cancelPendingRuns('trg-cancel-1', at(6_000), 1_000)).toBe(0);
+      expect(await store.cancelPendingRuns('trg-none', at(6_000), 1_000)).toBe(0);
     });
 
     it('purges only final runs whose expiresAt has passed, at most `limit`', async () => {
