@@ -4,11 +4,20 @@ import { planSlot, type ClaimAtFire, type Plan, type SlotMemo } from './slot-pla
 import { BinaryHeap } from './heap.js';
 import type { SlotFire, SlotFireResult } from './stores/types.js';
 import type { TriggerRecord } from './types.js';
+import type { LocalChanges } from './local-changes.js';
+import type { Reporter } from './reporter.js';
 
 /** Triggers fired per store round trip. */
 const FIRE_BATCH = 500;
 /** Triggers loaded per window query. */
 const WINDOW_LIMIT = 10_000;
+
+/** The executor's side of the dispatcher: claims at fire, and a wake-up when pending runs were stored. */
+export interface RunTaker extends ClaimAtFire {
+  wake(): void;
+  /** Wakes at `at` (epoch ms): a jittered run becomes claimable after its slot. */
+  wakeAt(at: number): void;
+}
 
 interface Entry {
   trigger: TriggerRecord;
@@ -58,13 +67,19 @@ export class Dispatcher {
   /** The last window read hit WINDOW_LIMIT: more triggers are due than it holds. */
   private windowFull = false;
 
+  /**
+   * `executor` takes the runs this dispatcher creates: woken when pending runs were stored, and
+   * asked to claim runs at fire. Trigger changes made here by the API or the executor arrive
+   * through `changes`.
+   */
   constructor(
     private readonly engine: Engine,
-    private readonly onRunsCreated: () => void,
-    private readonly reportError: (operation: string, error: unknown) => void,
-    private readonly reportOk: (operation: string) => void,
-    private readonly claims: ClaimAtFire | null = null,
-  ) {}
+    private readonly reporter: Reporter,
+    private readonly executor: RunTaker,
+    changes: LocalChanges,
+  ) {
+    changes.onTriggerChanged((trigger, id) => this.triggerChanged(trigger, id));
+  }
 
   /** Triggers held in the window. */
   get depth(): number {
@@ -112,12 +127,12 @@ export class Dispatcher {
     this.refreshesInFlight.add(seq);
     try {
       const due = await this.engine.store.findDueTriggers(new Date(until), WINDOW_LIMIT);
-      this.reportOk('findDueTriggers');
+      this.reporter.succeeded('findDueTriggers');
       this.windowFull = due.length === WINDOW_LIMIT;
       this.windowEnd = this.windowFull ? (due[due.length - 1]?.nextFireAt?.getTime() ?? until) : until;
       for (const trigger of due) this.hold(trigger);
     } catch (error) {
-      this.reportError('findDueTriggers', error);
+      this.reporter.failed('findDueTriggers', error);
     } finally {
       this.refreshesInFlight.delete(seq);
       this.pruneSuperseded();
@@ -247,7 +262,7 @@ export class Dispatcher {
       this.dropStaleTop();
     }
     if (batch.length === 0) return null;
-    return { now, batch, plans: batch.map((entry) => planSlot(this.engine, this.claims, entry.trigger, now, memo)) };
+    return { now, batch, plans: batch.map((entry) => planSlot(this.engine, this.executor, entry.trigger, now, memo)) };
   }
 
   /** Applies a batch's results; false when the store failed (the batch is put back for a retry). */
@@ -255,14 +270,14 @@ export class Dispatcher {
     let results;
     try {
       results = await pending;
-      this.reportOk('fireSlots');
+      this.reporter.succeeded('fireSlots');
       this.failures = 0;
       this.retryAt = 0;
     } catch (error) {
       // Put them back and retry after a backoff (deterministic run ids make a retry safe), so an
       // outage is not hammered with a retry per tick.
       this.putBack({ now, batch, plans });
-      this.reportError('fireSlots', error);
+      this.reporter.failed('fireSlots', error);
       this.failures++;
       this.retryAt = this.engine.now().getTime() + Math.min(this.engine.options.pollIntervalMs, 50 * 2 ** Math.min(this.failures, 10));
       return false;
@@ -273,22 +288,22 @@ export class Dispatcher {
       const { fire, missedFrom, claimed } = plans[i]!;
       const result = results[i];
       if (fire.run && claimed) {
-        if (result === 'fired') this.claims?.adoptFired(fire.run);
-        else this.claims?.releaseFired(fire.run);
+        if (result === 'fired') this.executor.adoptFired(fire.run);
+        else this.executor.releaseFired(fire.run);
       }
       if (result === 'fired') {
         this.current.delete(fire.triggerId);
         this.afterFired(fire, missedFrom);
         if (fire.run && !claimed) created = true;
         // A jittered run becomes claimable after its slot: the executor wakes then, not at the next poll.
-        if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.engine.wake(fire.run.availableAt);
+        if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.executor.wakeAt(fire.run.availableAt.getTime());
       } else {
         if (result === 'duplicate') this.engine.metrics.increment('slotsTakenElsewhere');
         this.current.delete(fire.triggerId);
         reload.push(fire.triggerId);
       }
     }
-    if (created) this.onRunsCreated();
+    if (created) this.executor.wake();
     // One round trip per trigger another instance fired or changed: all at once, not one by one.
     await Promise.all(reload.map((id) => this.reload(id)));
     return true;
@@ -297,7 +312,7 @@ export class Dispatcher {
   /** A batch that was not written goes back to the window; its runs' reserved slots are freed. */
   private putBack({ batch, plans }: Batch): void {
     for (const entry of batch) this.heap.push(entry);
-    for (const { fire, claimed } of plans) if (fire.run && claimed) this.claims?.releaseFired(fire.run);
+    for (const { fire, claimed } of plans) if (fire.run && claimed) this.executor.releaseFired(fire.run);
   }
 
   private afterFired(fire: SlotFire, missedFrom: Date | null): void {
@@ -324,7 +339,7 @@ export class Dispatcher {
       const fresh = await this.engine.store.getTrigger(id);
       if (fresh) this.triggerChanged(fresh, id);
     } catch (error) {
-      this.reportError('getTrigger', error);
+      this.reporter.failed('getTrigger', error);
     }
   }
 }

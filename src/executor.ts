@@ -9,6 +9,8 @@ import { raceAbort, RunAbort, unstorable } from './run-abort.js';
 import type { FinishWriter } from './finish-writer.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
+import type { LocalChanges } from './local-changes.js';
+import type { Reporter } from './reporter.js';
 import { taskContext } from './task-context.js';
 import { typesWithCapacity } from './type-capacity.js';
 import { WakeTimers } from './wake-timers.js';
@@ -41,11 +43,11 @@ export class Executor {
 
   constructor(
     private readonly engine: Engine,
-    private readonly reportError: (operation: string, error: unknown) => void,
-    private readonly reportOk: (operation: string) => void,
+    private readonly reporter: Reporter,
+    private readonly changes: LocalChanges,
     private readonly writer: FinishWriter,
   ) {
-    this.leases = new LeaseKeeper(engine, reportError, reportOk);
+    this.leases = new LeaseKeeper(engine, reporter);
     this.wakeTimers = new WakeTimers(engine.options.clock, () => this.wake());
   }
 
@@ -144,9 +146,9 @@ export class Executor {
             limit,
             taskTypes,
           });
-          this.reportOk('claimRuns');
+          this.reporter.succeeded('claimRuns');
         } catch (error) {
-          this.reportError('claimRuns', error);
+          this.reporter.failed('claimRuns', error);
           return;
         }
         for (const run of runs) this.admit(run, token);
@@ -231,7 +233,7 @@ export class Executor {
     this.active.get(run.id)?.controller.abort(new LeaseLostError('the run was claimed again after its lease expired'));
     this.active.set(run.id, active);
     const done: Promise<void> = this.execute(active)
-      .catch((error: unknown) => this.reportError('execute', error))
+      .catch((error: unknown) => this.reporter.failed('execute', error))
       .finally(() => {
         if (this.active.get(run.id) === active) this.active.delete(run.id);
         this.release(run.taskType);
@@ -269,7 +271,7 @@ export class Executor {
       if (active.lock) {
         const lock = active.lock;
         active.lock = null;
-        engine.locks.release(lock).catch((error: unknown) => this.reportError('lock.release', error));
+        engine.locks.release(lock).catch((error: unknown) => this.reporter.failed('lock.release', error));
       }
     }
   }
@@ -279,11 +281,7 @@ export class Executor {
     const { engine } = this;
     const { run } = active;
     const now = engine.now();
-    const decision = await decideOverlap(engine, run, active.token, now, {
-      reportError: this.reportError,
-      reportOk: this.reportOk,
-      cancelLocal: (runId) => this.cancelLocal(runId),
-    });
+    const decision = await decideOverlap(engine, run, active.token, now, { reporter: this.reporter, cancelLocal: (runId) => this.cancelLocal(runId) });
     if (decision.kind === 'run') {
       active.lock = decision.lock;
       return true;
@@ -354,7 +352,7 @@ export class Executor {
 
   private countForAutoPause(run: RunRecord, failed: boolean): void {
     if (run.pauseAfterFailures === undefined) return;
-    countOutcome(this.engine, run, failed).catch((error: unknown) => this.reportError('autoPause', error));
+    countOutcome(this.engine, run, failed, this.changes).catch((error: unknown) => this.reporter.failed('autoPause', error));
   }
 
   private expiry(at: Date): Date {

@@ -2,16 +2,12 @@ import type { Engine } from './engine.js';
 import type { FinishWriter } from './finish-writer.js';
 import { planLeaseExpiry } from './outcome.js';
 import { randomId } from './random.js';
+import type { Reporter } from './reporter.js';
+import type { StoreWatch } from './store-watch.js';
 import type { RunFinish } from './stores/types.js';
 
 /** Expired leases taken over per poll. */
 const RECOVERY_BATCH = 500;
-
-/** Where recovery reports store calls (health, `scheduler:error`). */
-export interface RecoveryReport {
-  failed(operation: string, error: unknown): void;
-  succeeded(operation: string): void;
-}
 
 /**
  * Takes over runs whose lease expired and decides their fate with the outcome planner
@@ -27,30 +23,19 @@ export interface RecoveryReport {
  * that died, hangs, or still cannot reach the store.
  */
 export class LeaseRecovery {
-  /** Since when (epoch ms) the store has answered this instance without a failure; null: not yet, or failing. */
-  private answeringSince: number | null = null;
-
   constructor(
     private readonly engine: Engine,
     private readonly writer: FinishWriter,
-    private readonly report: RecoveryReport,
+    private readonly report: Reporter,
+    private readonly storeWatch: Pick<StoreWatch, 'answeringForMs'>,
+    private readonly wakeAt: (at: number) => void,
   ) {}
-
-  /** A store call of this instance succeeded (lock-store calls do not count). */
-  storeAnswered(operation: string): void {
-    if (!isLockOperation(operation)) this.answeringSince ??= this.engine.options.clock.now();
-  }
-
-  /** A store call of this instance failed: the hold-off starts again at the next success. */
-  storeFailed(operation: string): void {
-    if (!isLockOperation(operation)) this.answeringSince = null;
-  }
 
   /** One poll's recovery: a batch of expired leases taken over and settled, once the store is steady. */
   async recover(): Promise<void> {
     const { engine } = this;
     const now = engine.now();
-    if (this.answeringSince === null || now.getTime() - this.answeringSince < engine.options.leaseMs) return;
+    if (this.storeWatch.answeringForMs() < engine.options.leaseMs) return;
     const token = randomId(engine.options.random, 16);
     let expired;
     try {
@@ -69,7 +54,7 @@ export class LeaseRecovery {
       return;
     }
     for (const lease of expired) {
-      const planned = planLeaseExpiry(engine, lease, now, { wakeAt: (at) => engine.wake(new Date(at)) });
+      const planned = planLeaseExpiry(engine, lease, now, { wakeAt: this.wakeAt });
       if (!planned.finish) continue;
       const finish = { ...planned.finish, runId: lease.run.id, token } as RunFinish;
       this.writer.write(finish, (held) => {
@@ -77,8 +62,4 @@ export class LeaseRecovery {
       });
     }
   }
-}
-
-function isLockOperation(operation: string): boolean {
-  return operation.startsWith('lock');
 }

@@ -1,44 +1,37 @@
-import type { TimerHandle } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
-import type { Engine } from './engine.js';
-import { ConfigurationError, StoppedError, ValidationError, type ValidationIssue } from './errors.js';
+import { listAudit, type AuditListQuery } from './audit-list.js';
+import type { ApiContext, Engine } from './engine.js';
+import { ConfigurationError, ValidationError } from './errors.js';
 import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
 import { Executor } from './executor.js';
 import { FinishWriter } from './finish-writer.js';
 import { Health, type HealthReport } from './health.js';
 import { LeaseRecovery } from './lease-recovery.js';
+import { Lifecycle } from './lifecycle.js';
+import { LocalChanges } from './local-changes.js';
 import { memoryLockStore } from './locks/memory/index.js';
 import type { LockStore } from './locks/types.js';
+import { MaintenanceLoop } from './maintenance-loop.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { resolveOptions, type SchedulerOptions } from './options.js';
+import { publishEvent, type PublishOptions, type PublishResult } from './publish.js';
 import { randomId } from './random.js';
 import { HandlerRegistry, type SchemaMap } from './registry.js';
+import { loopReporter, watchedReporter, type Reporter, type ReportingLoop } from './reporter.js';
+import { StoreWatch } from './store-watch.js';
 import { RunService, type RunsApi } from './runs.js';
-import { publishEvent, type PublishOptions, type PublishResult } from './publish.js';
 import { parseSchedule, previewSchedule } from './schedules/index.js';
-import { WaitingRunsCounter } from './waiting-runs.js';
 import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
-import type { AuditQuery, Store } from './stores/types.js';
-import { checkId, OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
+import type { Store } from './stores/types.js';
+import { OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
 import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from './triggers.js';
-import { AUDIT_ACTIONS, type AuditEntry, type Page, type ScheduleInput } from './types.js';
-import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
-
-/** Retention purge runs every this many polls. */
-const PURGE_EVERY_POLLS = 60;
+import type { AuditEntry, Page, ScheduleInput } from './types.js';
+import { WaitingRunsCounter } from './waiting-runs.js';
 
 export interface StopOptions {
   /** How long running handlers may take to finish before their signals are aborted, ms. Default 10,000. */
   graceMs?: number;
-}
-
-export interface AuditListQuery {
-  owner?: string;
-  triggerId?: string;
-  action?: AuditEntry['action'];
-  limit?: number;
-  offset?: number;
 }
 
 /** One owner's view (R15): sees and changes only that owner's triggers and runs. */
@@ -62,9 +55,17 @@ export interface ScopedScheduler<S extends SchemaMap = any> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Scheduler<S extends SchemaMap = any> {
   readonly instanceId: string;
-  /** Starts dispatching and executing. Idempotent; concurrent calls share one promise. */
+  /**
+   * Starts dispatching and executing. Idempotent; concurrent calls share one promise. Works again
+   * after `stop()` (same instance id). Calls to `start` and `stop` settle in call order. While
+   * started, the scheduler keeps the Node process alive until `stop()` resolves, unless
+   * `keepAlive: false`.
+   */
   start(): Promise<void>;
-  /** Stops claiming, waits up to `graceMs` for running handlers, aborts the rest and hands their runs back. Idempotent. */
+  /**
+   * Stops claiming, waits up to `graceMs` for running handlers, aborts the rest and hands their
+   * runs back, then closes the store and lock store (connections they own only). Idempotent.
+   */
   stop(options?: StopOptions): Promise<void>;
   /** `await using scheduler = createScheduler(...)` stops it at scope exit. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -90,11 +91,10 @@ export interface Scheduler<S extends SchemaMap = any> {
   metrics(): MetricsSnapshot;
 }
 
-type Lifecycle = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
-
 /**
  * Creates a scheduler. Validates every option and handler now and throws ConfigurationError
- * listing all problems.
+ * listing all problems. The composition root: builds the pieces in dependency order (engine
+ * context, health, executor, dispatcher, maintenance loop, API services) and returns the facade.
  * @example
  * const scheduler = createScheduler({ handlers: { ping: { schema: z.object({}), run: async () => {} } } });
  * await scheduler.start();
@@ -102,198 +102,95 @@ type Lifecycle = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
 export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S>): Scheduler<S> {
   const resolved = resolveOptions(options as unknown as SchedulerOptions<SchemaMap>);
   if (!options.handlers) throw new ConfigurationError('Invalid scheduler options: handlers is required');
-  const registry = new HandlerRegistry(options.handlers as never);
   const store: Store = options.store ?? (options.db ? mongoStore(options.db) : memoryStore());
   const locks: LockStore = options.lockStore ?? store.createLockStore?.() ?? memoryLockStore();
   const events = new EventBus();
   const metrics = new Metrics();
-  const clock = resolved.clock;
+  const { clock } = resolved;
+  // Initialized lazily, once per start (stop() closes the store; a restart initializes it again).
   let initPromise: Promise<void> | null = null;
-  // The engine's callbacks reach these two, which are built from the engine below.
-  const parts: { dispatcher?: Dispatcher; executor?: Executor } = {};
-
   const engine: Engine = {
     store,
     locks,
-    registry,
+    registry: new HandlerRegistry(options.handlers as never),
     events,
     metrics,
     options: resolved,
     ready: () => (initPromise ??= store.init()),
     now: () => new Date(clock.now()),
     newId: () => randomId(resolved.random),
-    wake: (at) => (at && at.getTime() > clock.now() ? parts.executor?.wakeAt(at.getTime()) : parts.executor?.wake()),
-    triggerChanged: (trigger, id) => parts.dispatcher?.triggerChanged(trigger, id),
   };
   const health = new Health(engine);
+  const changes = new LocalChanges();
+  const storeWatch = new StoreWatch(clock);
+  const reporter = (loop: ReportingLoop): Reporter => watchedReporter(loopReporter(loop, health, events), storeWatch);
+  const writer = new FinishWriter(engine, reporter('executor'));
+  // Outcomes held through an outage go as soon as the store answers anything.
+  storeWatch.onAnswer(() => writer.retryNow());
+  const executor = new Executor(engine, reporter('executor'), changes, writer);
+  const dispatcher = new Dispatcher(engine, reporter('dispatcher'), executor, changes);
+  const recovery = new LeaseRecovery(engine, writer, reporter('dispatcher'), storeWatch, (at) => executor.wakeAt(at));
   const waiting = new WaitingRunsCounter(engine);
-  const reportError = (source: 'dispatcher' | 'executor') => (operation: string, error: unknown) => {
-    health.failed(operation, error);
-    recovery.storeFailed(operation);
-    events.emit('scheduler:error', { error, source: operation.startsWith('lock') ? 'lock-store' : 'store', operation: `${source}:${operation}` });
-  };
-  const reportOk = (operation: string): void => {
-    health.succeeded(operation);
-    recovery.storeAnswered(operation);
-    // Outcomes held through an outage go as soon as the store answers anything.
-    writer.retryNow();
-  };
-  const writer = new FinishWriter(engine, reportError('executor'), reportOk);
-  const recovery = new LeaseRecovery(engine, writer, { failed: reportError('dispatcher'), succeeded: reportOk });
-  const executor = (parts.executor = new Executor(engine, reportError('executor'), reportOk, writer));
-  const dispatcher = (parts.dispatcher = new Dispatcher(engine, () => executor.wake(), reportError('dispatcher'), reportOk, executor));
-
-  let state: Lifecycle = 'idle';
-  let starting: Promise<void> | null = null;
-  let stopping: Promise<void> | null = null;
-  let pollTimer: TimerHandle | null = null;
-  let metricsTimer: TimerHandle | null = null;
-  let unsubscribe: (() => Promise<void>) | null = null;
-  let polls = 0;
-
-  const poll = async (): Promise<void> => {
-    pollTimer = null;
-    polls++;
-    if (!subscribed) await subscribe();
-    await recovery.recover();
-    await countWaiting();
-    if (polls % PURGE_EVERY_POLLS === 0) await purge();
-    await dispatcher.refresh();
-    executor.wake();
-    if (state === 'started') pollTimer = clock.setTimeout(() => void poll(), resolved.pollIntervalMs);
+  const snapshot = (): MetricsSnapshot => metrics.snapshot(engine.now(), resolved.instanceId, { running: executor.running, queueDepth: dispatcher.depth }, waiting.counts());
+  // The maintenance loop reports as the dispatcher, as it always has (`dispatcher:claimExpiredLeases`).
+  const loop = new MaintenanceLoop(engine, reporter('dispatcher'), { dispatcher, executor, recovery }, waiting, { set: (active) => (health.notifications = active) }, snapshot);
+  const api: ApiContext = {
+    ...engine,
+    wake: (at) => (at && at.getTime() > clock.now() ? executor.wakeAt(at.getTime()) : executor.wake()),
+    triggerChanged: (trigger, id) => changes.triggerChanged(trigger, id),
   };
 
-  /** Opens the store's change feed (B5); a failed attempt is retried at the next poll. */
-  let subscribed = false;
-  const subscribe = async (): Promise<void> => {
-    if (!store.subscribe || subscribed) return;
-    try {
-      unsubscribe = await store.subscribe(
-        (change) => {
-          if (change.kind === 'trigger') dispatcher.requestRefresh();
-          else executor.wake();
-        },
-        (active) => {
-          health.notifications = active;
-        },
-      );
-      subscribed = true;
-      health.notifications = unsubscribe !== null;
-    } catch (error) {
-      reportError('dispatcher')('subscribe', error);
-    }
-  };
-
-  const countWaiting = async (): Promise<void> => {
-    try {
-      await waiting.refresh();
-    } catch (error) {
-      reportError('dispatcher')('countDueRunsByType', error);
-    }
-  };
-
-  const purge = async (): Promise<void> => {
-    try {
-      await store.purgeExpiredRuns(engine.now(), 10_000);
-    } catch (error) {
-      reportError('dispatcher')('purgeExpiredRuns', error);
-    }
-  };
-
-  const emitMetrics = (): void => {
-    metricsTimer = null;
-    events.emit('metrics:snapshot', { snapshot: snapshot() });
-    if (state === 'started' && resolved.metricsIntervalMs > 0) metricsTimer = clock.setTimeout(emitMetrics, resolved.metricsIntervalMs);
-  };
-
-  const snapshot = (): MetricsSnapshot =>
-    metrics.snapshot(engine.now(), resolved.instanceId, { running: executor.running, queueDepth: dispatcher.depth }, waiting.counts());
-
-  const start = (): Promise<void> => {
-    if (state === 'started') return Promise.resolve();
-    if (starting) return starting;
-    if (state === 'stopping' || state === 'stopped') return Promise.reject(new StoppedError('a stopped scheduler cannot be restarted; create a new one'));
-    state = 'starting';
-    starting = (async () => {
-      try {
-        await engine.ready();
-      } catch (error) {
-        state = 'idle';
+  const lifecycle = new Lifecycle<StopOptions>(
+    {
+      async start() {
+        try {
+          await engine.ready();
+        } catch (error) {
+          initPromise = null;
+          throw error;
+        }
+        storeWatch.reset();
+        dispatcher.start();
+        executor.start();
+        await loop.start();
+        events.emit('scheduler:started', { instanceId: resolved.instanceId });
+      },
+      async stop(stopOptions, wasStarted) {
+        await loop.stop();
+        await dispatcher.stop();
+        await executor.stop(stopOptions.graceMs ?? 10_000);
+        await locks.close();
+        await store.close();
         initPromise = null;
-        throw error;
-      }
-      await subscribe();
-      state = 'started';
-      dispatcher.start();
-      executor.start();
-      await poll();
-      if (resolved.metricsIntervalMs > 0) metricsTimer = clock.setTimeout(emitMetrics, resolved.metricsIntervalMs);
-      events.emit('scheduler:started', { instanceId: resolved.instanceId });
-    })().finally(() => {
-      starting = null;
-    });
-    return starting;
-  };
+        if (wasStarted) events.emit('scheduler:stopped', { instanceId: resolved.instanceId });
+      },
+    },
+    resolved.keepAlive,
+  );
 
-  const stop = (stopOptions: StopOptions = {}): Promise<void> => {
-    if (stopping) return stopping;
-    if (state === 'stopped') return Promise.resolve();
-    const graceMs = stopOptions.graceMs ?? 10_000;
-    stopping = (async () => {
-      await starting?.catch(() => undefined);
-      const wasStarted = state === 'started';
-      state = 'stopping';
-      if (pollTimer) clock.clearTimeout(pollTimer);
-      if (metricsTimer) clock.clearTimeout(metricsTimer);
-      pollTimer = metricsTimer = null;
-      await dispatcher.stop();
-      await executor.stop(graceMs);
-      if (unsubscribe) await unsubscribe().catch((error: unknown) => reportError('dispatcher')('unsubscribe', error));
-      await locks.close();
-      await store.close();
-      state = 'stopped';
-      if (wasStarted) events.emit('scheduler:stopped', { instanceId: resolved.instanceId });
-    })();
-    return stopping;
-  };
-
+  const cancelLocal = (id: string): void => executor.cancelLocal(id);
   const forOwner = (owner: string): ScopedScheduler<S> => {
     if (typeof owner !== 'string' || !OWNER_PATTERN.test(owner)) {
       throw ValidationError.from([{ path: 'owner', message: 'must be 1-200 printable characters without spaces' }], 'Invalid owner');
     }
     return {
       owner,
-      triggers: new TriggerService<S>(engine, owner) as unknown as TriggersApi<S, ScopedCreateTriggerInput<S>>,
-      runs: new RunService(engine, (id) => executor.cancelLocal(id), owner),
-      publish: (name, data, publishOptions = {}) => publishEvent(engine, name, data, publishOptions, owner),
+      triggers: new TriggerService<S>(api, owner) as unknown as TriggersApi<S, ScopedCreateTriggerInput<S>>,
+      runs: new RunService(api, cancelLocal, owner),
+      publish: (name, data, publishOptions = {}) => publishEvent(api, name, data, publishOptions, owner),
     };
   };
 
   return {
     instanceId: resolved.instanceId,
-    start,
-    stop,
-    [Symbol.asyncDispose]: () => stop(),
-    triggers: new TriggerService<S>(engine) as unknown as TriggersApi<S>,
-    runs: new RunService(engine, (id) => executor.cancelLocal(id)),
-    audit: {
-      async list(query: AuditListQuery = {}) {
-        const page = checkPage(query);
-        const issues: ValidationIssue[] = [];
-        checkChoice(query.action, AUDIT_ACTIONS, 'action', issues);
-        checkText(query.owner, 'owner', issues);
-        if (query.triggerId !== undefined) checkId(query.triggerId, 'trigger');
-        throwIfIssues(issues, 'Invalid audit query');
-        await engine.ready();
-        const filters: AuditQuery = { ...page };
-        if (query.owner !== undefined) filters.owner = query.owner;
-        if (query.triggerId !== undefined) filters.triggerId = query.triggerId;
-        if (query.action !== undefined) filters.action = query.action;
-        return store.listAudit(filters);
-      },
-    },
+    start: () => lifecycle.start(),
+    stop: (stopOptions = {}) => lifecycle.stop(stopOptions),
+    [Symbol.asyncDispose]: () => lifecycle.stop({}),
+    triggers: new TriggerService<S>(api) as unknown as TriggersApi<S>,
+    runs: new RunService(api, cancelLocal),
+    audit: { list: (query) => listAudit(engine, query) },
     forOwner,
-    publish: (name, data, publishOptions = {}) => publishEvent(engine, name, data, publishOptions),
+    publish: (name, data, publishOptions = {}) => publishEvent(api, name, data, publishOptions),
     on: (event, listener) => events.on(event, listener),
     once: (event, listener) => events.once(event, listener),
     off: (event, listener) => events.off(event, listener),
@@ -301,9 +198,9 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
       const now = from ?? engine.now();
       return previewSchedule(parseSchedule(schedule, now), count, now);
     },
-    health: () => health.report({ running: executor.running, queueDepth: dispatcher.depth, started: state === 'started', waitingForHandler: waiting.byType }),
+    health: () => health.report({ running: executor.running, queueDepth: dispatcher.depth, started: lifecycle.started, waitingForHandler: waiting.byType }),
     metrics: snapshot,
   };
 }
 
-export type { ActorOptionsLike };
+export type { ActorOptionsLike, AuditListQuery };

@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { createScheduler, type AttemptRecord, type RunError, type Scheduler, type Store, type TriggerRecord } from 'punctual';
 import { postgresStore } from 'punctual/postgres';
-import { TASK, observedTableSql, taskSchemas } from './tasks.js';
+import { TASK, TASK_V2, observedTableSql, taskSchemas } from './tasks.js';
 
 /** A run as the checks need it (epoch ms for instants). */
 export interface RunRow {
@@ -57,7 +57,7 @@ export class Database {
       store,
       metricsIntervalMs: 0,
       misfire: 'all',
-      handlers: { [TASK]: { schema: taskSchemas[TASK], run: async () => undefined } },
+      handlers: { [TASK]: { schema: taskSchemas[TASK], run: async () => undefined }, [TASK_V2]: { schema: taskSchemas[TASK_V2], run: async () => undefined } },
     });
   }
 
@@ -141,10 +141,11 @@ export class Database {
 
   async triggers(): Promise<TriggerRecord[]> {
     const all: TriggerRecord[] = [];
-    for (let offset = 0; ; offset += 500) {
-      const page = await this.admin.triggers.list({ limit: 500, offset });
+    for (let cursor: string | undefined; ; ) {
+      const page = await this.admin.triggers.list({ limit: 500, ...(cursor ? { cursor } : {}) });
       all.push(...page.items);
-      if (page.items.length < 500) return all;
+      if (page.nextCursor === null) return all;
+      cursor = page.nextCursor;
     }
   }
 

@@ -66,6 +66,8 @@ export interface EnvironmentOptions {
   redis?: boolean;
   /** Run on a private PostgreSQL (and Redis) started for this scenario, which it may restart. */
   private?: boolean;
+  /** Scheduler processes to fork (default: the setting's). */
+  processes?: number;
 }
 
 /** Runs one scenario in its own schema and processes; never throws: failures become violations. */
@@ -97,7 +99,7 @@ export async function scenario(
     db = await Database.create(databaseUrl);
     log(`schema ${db.schema}${redisPrefix ? `, Redis prefix ${redisPrefix}` : ''}`);
     workers = await forkWorkers(
-      Array.from({ length: settings.processes }, (_, index) => ({
+      Array.from({ length: options.processes ?? settings.processes }, (_, index) => ({
         index,
         databaseUrl,
         schema: (db as Database).schema,
@@ -107,7 +109,7 @@ export async function scenario(
         poolMax: settings.poolMax,
       })),
     );
-    log(`${workers.length} processes forked: pids ${workers.map((w) => w.pid).join(', ')}`);
+    if (workers.length > 0) log(`${workers.length} processes forked: pids ${workers.map((w) => w.pid).join(', ')}`);
     await body({ settings, db, workers, result, log, ...(redisPrefix ? { redisPrefix } : {}), ...(servers ? { servers } : {}) });
   } catch (error) {
     result.violations.push(`scenario aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -6,6 +6,7 @@
  */
 import { printScenario, printTable } from './report.js';
 import type { ScenarioResult } from './harness.js';
+import { rollingDeploy, workerSurvivesRestart } from './scenarios/deploys.js';
 import { exactlyOnce } from './scenarios/exactly-once.js';
 import { longOutage, postgresRestart, redisRestart } from './scenarios/outages.js';
 import { regressions } from './scenarios/regressions.js';
@@ -19,6 +20,8 @@ const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>>
   'postgres-restart': postgresRestart,
   'redis-restart': redisRestart,
   'long-outage': longOutage,
+  'rolling-deploy': rollingDeploy,
+  'worker-survives-restart': workerSurvivesRestart,
   regressions,
 };
 

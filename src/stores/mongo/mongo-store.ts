@@ -1,8 +1,8 @@
 import type { Collection, Db, MongoClient } from 'mongodb';
-import { ConfigurationError, ConflictError } from '../../errors.js';
+import { ConfigurationError, ConflictError, StoppedError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery, ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
@@ -54,6 +54,8 @@ export class MongoStore implements Store {
   private readonly names: TriggerNames;
   private initializing: Promise<void> | null = null;
   private lockStore: MongoLockStore | undefined;
+  /** close() closed the client this store owns (`ownsClient`): it cannot be initialized again. */
+  private clientClosed = false;
 
   constructor(
     private readonly db: Db,
@@ -73,6 +75,7 @@ export class MongoStore implements Store {
 
   /** Creates the indexes (unless `createIndexes: false`). Idempotent; concurrent calls share one attempt. */
   init(): Promise<void> {
+    if (this.clientClosed) return Promise.reject(new StoppedError('mongoStore: init() after close(), which closed its client (ownsClient); create a new store to start again'));
     if (this.options.createIndexes === false) return Promise.resolve();
     this.initializing ??= this.ensureIndexes().catch((error: unknown) => {
       this.initializing = null;
@@ -87,7 +90,9 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.options.ownsClient?.close();
+    if (!this.options.ownsClient || this.clientClosed) return;
+    this.clientClosed = true;
+    await this.options.ownsClient.close();
   }
 
   ping(): Promise<void> {
@@ -121,8 +126,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
-    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.TRIGGER_LIST_SORT, query, fromTriggerDoc));
+  listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
+    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.triggerListSort(query), query.limit, fromTriggerDoc));
   }
 
   updateTrigger(write: TriggerWrite): Promise<boolean> {
@@ -200,8 +205,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listRuns(query: RunQuery): Promise<Page<RunRecord>> {
-    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query, fromRunDoc));
+  listRuns(query: RunQuery): Promise<RunRecord[]> {
+    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query.limit, fromRunDoc));
   }
 
   claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
@@ -316,8 +321,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
-    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query, fromAuditDoc));
+  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query.limit, fromAuditDoc));
   }
 
   /** The MongoDB lock store on `<prefix>locks` (one per store). */

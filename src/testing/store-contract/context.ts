@@ -61,7 +61,7 @@ export function makeContext(current: () => Store): ContractContext {
   });
 
   const countOf = async (triggerId: string, status: RunStatus): Promise<number> =>
-    (await get().listRuns({ triggerId, status, limit: 500, offset: 0 })).items.length;
+    (await get().listRuns({ triggerId, status, limit: 500 })).length;
 
   return {
     countOf,
