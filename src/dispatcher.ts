@@ -1,7 +1,7 @@
 import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
 import { planSlot, type ClaimAtFire, type Plan, type SlotMemo } from './slot-plan.js';
-import { BinaryHeap } from './stores/memory/heap.js';
+import { BinaryHeap } from './heap.js';
 import type { SlotFire, SlotFireResult } from './stores/types.js';
 import type { TriggerRecord } from './types.js';
 import type { LocalChanges } from './local-changes.js';
@@ -17,6 +17,8 @@ const WINDOW_LIMIT = 10_000;
 /** The executor's side of the dispatcher: claims at fire, and a wake-up when pending runs were stored. */
 export interface RunTaker extends ClaimAtFire {
   wake(): void;
+  /** Wakes at `at` (epoch ms): a jittered run becomes claimable after its slot. */
+  wakeAt(at: number): void;
 }
 
 interface Entry {
@@ -55,7 +57,6 @@ export class Dispatcher {
   private failures = 0;
   private retryAt = 0;
   /** Wake-ups for jittered runs, by the instant they become claimable. */
-  private readonly wakeTimers = new Map<number, TimerHandle>();
   /**
    * Versions this instance moved past (a slot it fired, a trigger it deleted) while a window
    * read was in flight: that read may return the old version, which must not come back (its
@@ -98,8 +99,6 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.active = false;
     this.disarm();
-    for (const timer of this.wakeTimers.values()) this.engine.options.clock.clearTimeout(timer);
-    this.wakeTimers.clear();
     await this.firing;
     this.heap = new BinaryHeap<Entry>((a, b) => a.at - b.at);
     this.current.clear();
@@ -309,7 +308,8 @@ export class Dispatcher {
         this.current.delete(fire.triggerId);
         this.afterFired(fire, missedFrom);
         if (fire.run && !claimed) created = true;
-        if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.wakeAt(fire.run.availableAt.getTime());
+        // A jittered run becomes claimable after its slot: the executor wakes then, not at the next poll.
+        if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.executor.wakeAt(fire.run.availableAt.getTime());
       } else {
         this.retries.forget(fire);
         if (result === 'duplicate') this.engine.metrics.increment('slotsTakenElsewhere');
@@ -341,18 +341,6 @@ export class Dispatcher {
     const again: Entry = { trigger: entry.trigger, at, failures };
     this.current.set(entry.trigger.id, again);
     this.heap.push(again);
-  }
-
-  /** A jittered run becomes claimable after its slot: wake the executor then, not at the next poll. */
-  private wakeAt(at: number): void {
-    if (!this.active || this.wakeTimers.has(at)) return;
-    const timer = this.engine.options.clock.setTimeout(() => {
-      this.wakeTimers.delete(at);
-      // Node timers may fire a millisecond before the wall clock reaches `at`.
-      if (this.engine.now().getTime() < at) this.wakeAt(at);
-      else this.executor.wake();
-    }, at - this.engine.now().getTime());
-    this.wakeTimers.set(at, timer);
   }
 
   private afterFired(fire: SlotFire, missedFrom: Date | null): void {

@@ -6,13 +6,14 @@ import { countOutcome } from './auto-pause.js';
 import { planOutcome, type FinishWrite, type HandlerOutcome } from './outcome.js';
 import { decideOverlap } from './overlap.js';
 import { raceAbort, RunAbort, unstorable } from './run-abort.js';
-import { FinishWriter } from './finish-writer.js';
+import type { FinishWriter } from './finish-writer.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
 import type { LocalChanges } from './local-changes.js';
 import type { Reporter } from './reporter.js';
 import { taskContext } from './task-context.js';
 import { typesWithCapacity } from './type-capacity.js';
+import { WakeTimers } from './wake-timers.js';
 import type { RunFinish } from './stores/types.js';
 import type { RunError, RunRecord } from './types.js';
 
@@ -33,18 +34,21 @@ export class Executor {
   private claimAgain = false;
   private accepting = false;
   private renewTimer: TimerHandle | null = null;
-  private readonly wakeTimers = new Map<number, TimerHandle>();
-  private readonly settled = new Set<Promise<void>>();
-  private readonly writer: FinishWriter;
+  private readonly wakeTimers: WakeTimers;
+  /** One promise per run executing here, settled when its execution ends (stop waits on them). */
+  private readonly executions = new Set<Promise<void>>();
+  /** Runs whose outcome is queued but not yet written: their leases are kept until it is. */
+  private readonly writing = new Set<ActiveRun>();
   private readonly leases: LeaseKeeper;
 
   constructor(
     private readonly engine: Engine,
     private readonly reporter: Reporter,
     private readonly changes: LocalChanges,
+    private readonly writer: FinishWriter,
   ) {
-    this.writer = new FinishWriter(engine, reporter);
     this.leases = new LeaseKeeper(engine, reporter);
+    this.wakeTimers = new WakeTimers(engine.options.clock, () => this.wake());
   }
 
   get running(): number {
@@ -59,24 +63,22 @@ export class Executor {
   /** Stops claiming; lets handlers finish for `graceMs`, then aborts the rest and hands their runs back. */
   async stop(graceMs: number): Promise<void> {
     this.accepting = false;
-    for (const timer of this.wakeTimers.values()) this.engine.options.clock.clearTimeout(timer);
     this.wakeTimers.clear();
     await this.claiming;
     this.handBack(this.held.splice(0));
-    if (this.settled.size > 0 && graceMs > 0) {
+    if (this.executions.size > 0 && graceMs > 0) {
       let graceTimer: TimerHandle | null = null;
       await Promise.race([
-        Promise.allSettled([...this.settled]),
+        Promise.allSettled([...this.executions]),
         new Promise<void>((resolve) => (graceTimer = this.engine.options.clock.setTimeout(resolve, graceMs))),
       ]);
       if (graceTimer) this.engine.options.clock.clearTimeout(graceTimer);
     }
     for (const active of this.active.values()) active.controller.abort(new StoppedError('the scheduler is stopping'));
-    await Promise.allSettled([...this.settled]);
-    if (this.renewTimer) this.engine.options.clock.clearTimeout(this.renewTimer);
-    this.renewTimer = null;
-    // Through a store outage, outcomes cannot be written: wait at most a lease, then leave them;
-    // those runs are recovered by another instance once their leases expire.
+    await Promise.allSettled([...this.executions]);
+    // Through a store outage, outcomes cannot be written: wait at most a lease (renewing the
+    // leases of those runs meanwhile), then leave them; those runs are recovered by another
+    // instance once their leases expire.
     let drainTimer: TimerHandle | null = null;
     await Promise.race([
       this.writer.drain(),
@@ -84,6 +86,8 @@ export class Executor {
     ]);
     if (drainTimer) this.engine.options.clock.clearTimeout(drainTimer);
     this.writer.abandon();
+    if (this.renewTimer) this.engine.options.clock.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
   }
 
   /** Aborts a run executing here (cancel requested through this instance). */
@@ -104,16 +108,9 @@ export class Executor {
     });
   }
 
-  /** Wakes at `at` (a retry or a deferral coming due), at most one timer per instant. */
+  /** Wakes at `at` (a retry, a deferral or a jittered run coming due), at most one timer per instant. */
   wakeAt(at: number): void {
-    if (!this.accepting || this.wakeTimers.has(at)) return;
-    const timer = this.engine.options.clock.setTimeout(() => {
-      this.wakeTimers.delete(at);
-      // Node timers may fire a millisecond before the wall clock reaches `at`.
-      if (this.engine.now().getTime() < at) this.wakeAt(at);
-      else this.wake();
-    }, at - this.engine.now().getTime());
-    this.wakeTimers.set(at, timer);
+    if (this.accepting) this.wakeTimers.at(at);
   }
 
   private async claimLoop(): Promise<void> {
@@ -240,11 +237,11 @@ export class Executor {
       .finally(() => {
         if (this.active.get(run.id) === active) this.active.delete(run.id);
         this.release(run.taskType);
-        this.settled.delete(done);
+        this.executions.delete(done);
         this.startHeld();
         this.wake();
       });
-    this.settled.add(done);
+    this.executions.add(done);
   }
 
   private count(taskType: string): void {
@@ -368,7 +365,9 @@ export class Executor {
     const entry = finish as RunFinish;
     entry.runId = active.run.id;
     entry.token = active.token;
+    this.writing.add(active);
     this.writer.write(entry, (held) => {
+      this.writing.delete(active);
       if (held) after?.();
       else {
         this.engine.metrics.increment('leasesLost');
@@ -379,7 +378,8 @@ export class Executor {
 
   /**
    * Every third of the lease: hands back runs held since the previous round, then renews the
-   * leases and trigger locks of every run this instance holds. The timer re-arms at once.
+   * leases and trigger locks of every run this instance holds, and the leases of runs whose
+   * outcome is not written yet. The timer re-arms at once.
    */
   private armRenewal(): void {
     const interval = Math.max(100, Math.floor(this.engine.options.leaseMs / 3));
@@ -393,7 +393,8 @@ export class Executor {
         this.handBack(stale);
       }
       this.leases.renewAll([...this.active.values(), ...this.held], now);
-      if (this.accepting || this.active.size > 0) this.armRenewal();
+      this.leases.keepWriting(this.writing, now);
+      if (this.accepting || this.active.size > 0 || this.writing.size > 0) this.armRenewal();
     }, interval);
   }
 }

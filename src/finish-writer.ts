@@ -13,8 +13,10 @@ const MAX_RETRY_DELAY_MS = 5_000;
 
 /**
  * Writes run outcomes in batches (one store round trip for every outcome reached in the same
- * tick), and keeps retrying through a store outage so no outcome is dropped. If the outage
- * outlasts the lease, the store refuses the write and the run is recovered elsewhere.
+ * tick), and keeps retrying through a store outage so no outcome is dropped. The runs keep their
+ * leases until written (see `Executor`), and a write waiting out its backoff goes as soon as
+ * the store answers any call again (`retryNow`), well before another instance may take over an
+ * expired lease (`LeaseRecovery` waits one lease once the store is back).
  */
 export class FinishWriter {
   private queue: Pending[] = [];
@@ -42,6 +44,14 @@ export class FinishWriter {
       this.flushing = this.flush();
     }
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** The store answered a call: a write waiting out its backoff goes now. */
+  retryNow(): void {
+    if (!this.retryTimer) return;
+    this.engine.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.flushing = this.flush();
   }
 
   /** Drops whatever could not be written (at shutdown); the leases of those runs will expire. */

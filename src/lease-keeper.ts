@@ -26,6 +26,15 @@ export class LeaseKeeper {
     }
   }
 
+  /**
+   * Renews the leases of runs whose outcome is still being written, past their local expiry
+   * too: the store renews only while no other instance took the run over, so after a store
+   * outage the outcome is written, not the handler run again. No trigger lock: it was released.
+   */
+  keepWriting(runs: Iterable<ActiveRun>, now: Date): void {
+    for (const active of runs) if (!active.renewingLease) void this.renewLease(active, now);
+  }
+
   private async renewLease(active: ActiveRun, now: Date): Promise<void> {
     const { engine } = this;
     const expiresAt = new Date(now.getTime() + engine.options.leaseMs);

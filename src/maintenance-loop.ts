@@ -4,8 +4,6 @@ import type { MetricsSnapshot } from './metrics.js';
 import type { Reporter } from './reporter.js';
 import type { WaitingRunsCounter } from './waiting-runs.js';
 
-/** Expired leases recovered per poll. */
-const RECOVERY_BATCH = 500;
 /** Retention purge runs every this many polls. */
 const PURGE_EVERY_POLLS = 60;
 
@@ -13,6 +11,8 @@ const PURGE_EVERY_POLLS = 60;
 export interface PolledLoops {
   dispatcher: { refresh(): Promise<void>; requestRefresh(): void };
   executor: { wake(): void };
+  /** Takes over runs whose lease expired (`LeaseRecovery`). */
+  recovery: { recover(): Promise<void> };
 }
 
 /**
@@ -71,7 +71,7 @@ export class MaintenanceLoop {
     this.pollTimer = null;
     this.polls++;
     if (!this.subscribed) await this.subscribe();
-    await this.recoverExpired();
+    await this.loops.recovery.recover();
     await this.countWaiting();
     if (this.polls % PURGE_EVERY_POLLS === 0) await this.purge();
     await this.loops.dispatcher.refresh();
@@ -103,21 +103,6 @@ export class MaintenanceLoop {
       this.wakeups.set(unsubscribe !== null);
     } catch (error) {
       this.reporter.failed('subscribe', error);
-    }
-  }
-
-  private async recoverExpired(): Promise<void> {
-    const { store, metrics, events, options } = this.engine;
-    try {
-      const recovered = await store.recoverExpiredLeases(this.engine.now(), RECOVERY_BATCH, options.retentionMs);
-      this.reporter.succeeded('recoverExpiredLeases');
-      for (const { run, outcome } of recovered) {
-        metrics.increment('runsRecovered');
-        events.emit('run:recovered', { run, outcome });
-        if (outcome === 'failed') events.emit('run:failed', { run, error: run.error ?? { name: 'LeaseExpired', message: 'the run used all its attempts' } });
-      }
-    } catch (error) {
-      this.reporter.failed('recoverExpiredLeases', error);
     }
   }
 

@@ -1,6 +1,6 @@
 import { retryPolicyFor, type Engine } from './engine.js';
-import { describeError, isPunctualError } from './errors.js';
-import type { RunFinish } from './stores/types.js';
+import { describeError, isPunctualError, LeaseLostError } from './errors.js';
+import type { ExpiredLease, RunFinish } from './stores/types.js';
 import type { AttemptRecord, RunError, RunRecord } from './types.js';
 
 /** How a handler ended: its value, or what it threw (or why it was aborted). */
@@ -69,12 +69,8 @@ export function planOutcome(engine: Engine, run: RunRecord, outcome: HandlerOutc
     });
   }
   const timedOut = isPunctualError(outcome.error, 'TimeoutError');
-  const retryable = !isPunctualError(outcome.error, 'NonRetryableError') && !isPunctualError(outcome.error, 'ValidationError');
-  const delay = retryable && run.attempt < run.maxAttempts
-    ? retryPolicyFor(engine, run.taskType, run.retry)({ attempt: run.attempt, error: outcome.error, random: engine.options.random })
-    : null;
-  if (delay !== null) {
-    const retryAt = new Date(finishedAt.getTime() + delay);
+  const retryAt = retryTime(engine, run, outcome.error, finishedAt);
+  if (retryAt) {
     return plan({ status: 'pending', availableAt: retryAt, error, attemptRecord: attempt(timedOut ? 'timed_out' : 'retry', error) }, () => {
       engine.metrics.increment('runsRetried');
       engine.events.emit('run:retrying', { run: { ...run, status: 'pending', error }, error, nextAttempt: run.attempt + 1, retryAt });
@@ -92,5 +88,48 @@ export function planOutcome(engine: Engine, run: RunRecord, outcome: HandlerOutc
       engine.metrics.increment('runsFailed');
       engine.events.emit('run:failed', { run: final, error });
     }
+  });
+}
+
+/**
+ * When a failed attempt is tried again: the retry policy's delay after `finishedAt`, or null when
+ * the run fails for good (no attempts left, an error that must not be retried, or the policy
+ * says stop).
+ */
+function retryTime(engine: Engine, run: RunRecord, error: unknown, finishedAt: Date): Date | null {
+  const retryable = !isPunctualError(error, 'NonRetryableError') && !isPunctualError(error, 'ValidationError');
+  if (!retryable || run.attempt >= run.maxAttempts) return null;
+  const delay = retryPolicyFor(engine, run.taskType, run.retry)({ attempt: run.attempt, error, random: engine.options.random });
+  return delay === null ? null : new Date(finishedAt.getTime() + delay);
+}
+
+/**
+ * The fate of a run whose lease expired (its holder died, hung, or lost the store for longer
+ * than the lease), taken over at `now`: the lapsed attempt is recorded as `lease_expired`, then
+ * the run is retried after the retry policy's backoff like any failed attempt, or failed for
+ * good when it has no attempts left. `run:recovered` (and `run:failed`) follow the write.
+ */
+export function planLeaseExpiry(engine: Engine, lease: ExpiredLease, now: Date, hooks: Pick<OutcomeHooks, 'wakeAt'>): PlannedOutcome {
+  const { run, expired } = lease;
+  const lost = new LeaseLostError(`The lease of instance "${expired.instanceId}" expired at ${expired.expiresAt.toISOString()}.`);
+  const error = describeError(lost);
+  const startedAt = run.startedAt ?? now;
+  const attemptRecord: AttemptRecord = { attempt: run.attempt, instanceId: expired.instanceId, startedAt, finishedAt: now, outcome: 'lease_expired', error };
+  const settled = { ...run, lease: null, attempts: [...run.attempts, attemptRecord], error };
+  const retryAt = retryTime(engine, run, lost, now);
+  if (retryAt) {
+    return plan({ status: 'pending', availableAt: retryAt, error, attemptRecord }, () => {
+      engine.metrics.increment('runsRecovered');
+      engine.events.emit('run:recovered', { run: { ...settled, status: 'pending', availableAt: retryAt }, outcome: 'pending' });
+      hooks.wakeAt(retryAt.getTime());
+    });
+  }
+  const durationMs = Math.max(0, now.getTime() - startedAt.getTime());
+  const expiresAt = new Date(now.getTime() + engine.options.retentionMs);
+  return plan({ status: 'failed', finishedAt: now, durationMs, error, expiresAt, attemptRecord }, () => {
+    const final: RunRecord = { ...settled, status: 'failed', finishedAt: now, durationMs, expiresAt };
+    engine.metrics.increment('runsRecovered');
+    engine.events.emit('run:recovered', { run: final, outcome: 'failed' });
+    engine.events.emit('run:failed', { run: final, error });
   });
 }

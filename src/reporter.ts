@@ -24,3 +24,17 @@ export function loopReporter(loop: ReportingLoop, health: Pick<Health, 'failed' 
     succeeded: (operation) => health.succeeded(operation),
   };
 }
+
+/** Also tells `watch` how each store call went (lease recovery's hold-off, outcome retries). */
+export function watchedReporter(reporter: Reporter, watch: Reporter): Reporter {
+  return {
+    failed(operation, error) {
+      reporter.failed(operation, error);
+      watch.failed(operation, error);
+    },
+    succeeded(operation) {
+      reporter.succeeded(operation);
+      watch.succeeded(operation);
+    },
+  };
+}

@@ -4,7 +4,9 @@ import type { ApiContext, Engine } from './engine.js';
 import { ConfigurationError, ValidationError } from './errors.js';
 import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
 import { Executor } from './executor.js';
+import { FinishWriter } from './finish-writer.js';
 import { Health, type HealthReport } from './health.js';
+import { LeaseRecovery } from './lease-recovery.js';
 import { Lifecycle } from './lifecycle.js';
 import { LocalChanges } from './local-changes.js';
 import { memoryLockStore } from './locks/memory/index.js';
@@ -15,7 +17,8 @@ import { resolveOptions, type SchedulerOptions } from './options.js';
 import { publishEvent, type PublishOptions, type PublishResult } from './publish.js';
 import { randomId } from './random.js';
 import { HandlerRegistry, type SchemaMap } from './registry.js';
-import { loopReporter } from './reporter.js';
+import { loopReporter, watchedReporter, type Reporter, type ReportingLoop } from './reporter.js';
+import { StoreWatch } from './store-watch.js';
 import { RunService, type RunsApi } from './runs.js';
 import { parseSchedule, previewSchedule } from './schedules/index.js';
 import { memoryStore } from './stores/memory/index.js';
@@ -124,12 +127,18 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   };
   const health = new Health(engine);
   const changes = new LocalChanges();
-  const executor = new Executor(engine, loopReporter('executor', health, events), changes);
-  const dispatcher = new Dispatcher(engine, loopReporter('dispatcher', health, events), executor, changes);
+  const storeWatch = new StoreWatch(clock);
+  const reporter = (loop: ReportingLoop): Reporter => watchedReporter(loopReporter(loop, health, events), storeWatch);
+  const writer = new FinishWriter(engine, reporter('executor'));
+  // Outcomes held through an outage go as soon as the store answers anything.
+  storeWatch.onAnswer(() => writer.retryNow());
+  const executor = new Executor(engine, reporter('executor'), changes, writer);
+  const dispatcher = new Dispatcher(engine, reporter('dispatcher'), executor, changes);
+  const recovery = new LeaseRecovery(engine, writer, reporter('dispatcher'), storeWatch, (at) => executor.wakeAt(at));
   const waiting = new WaitingRunsCounter(engine);
   const snapshot = (): MetricsSnapshot => metrics.snapshot(engine.now(), resolved.instanceId, { running: executor.running, queueDepth: dispatcher.depth }, waiting.counts());
-  // The maintenance loop reports as the dispatcher, as it always has (`dispatcher:recoverExpiredLeases`).
-  const loop = new MaintenanceLoop(engine, loopReporter('dispatcher', health, events), { dispatcher, executor }, waiting, { set: (active) => (health.notifications = active) }, snapshot);
+  // The maintenance loop reports as the dispatcher, as it always has (`dispatcher:claimExpiredLeases`).
+  const loop = new MaintenanceLoop(engine, reporter('dispatcher'), { dispatcher, executor, recovery }, waiting, { set: (active) => (health.notifications = active) }, snapshot);
   const api: ApiContext = {
     ...engine,
     wake: (at) => (at && at.getTime() > clock.now() ? executor.wakeAt(at.getTime()) : executor.wake()),
@@ -145,6 +154,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
           initPromise = null;
           throw error;
         }
+        storeWatch.reset();
         dispatcher.start();
         executor.start();
         await loop.start();

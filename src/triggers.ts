@@ -259,13 +259,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     const trigger = await this.load(id);
     if (!(await engine.store.deleteTrigger(id))) throw new NotFoundError(`Trigger ${id} not found`);
     engine.triggerChanged(null, id);
-    const now = engine.now();
-    for (;;) {
-      // Each round cancels what it read, so the next round's first page holds the rest.
-      const pending = await engine.store.listRuns({ triggerId: id, status: 'pending', limit: 500 });
-      for (const run of pending) await engine.store.cancelRun(run.id, now, engine.options.retentionMs);
-      if (pending.length < 500) break;
-    }
+    await engine.store.cancelPendingRuns(id, engine.now(), engine.options.retentionMs);
     await recordAudit(engine, { actor, action: 'trigger.delete', owner: trigger.owner, triggerId: id, details: { name: trigger.name } });
     engine.events.emit('trigger:deleted', { trigger, actor });
   }

@@ -164,11 +164,31 @@ export interface LeaseRenewal {
   cancelRequested: boolean;
 }
 
-/** Runs whose lease expired: put back to pending (or failed when out of attempts). */
-export interface RecoveredRun {
+/**
+ * Take over runs whose lease expired: running runs with `lease.expiresAt <= now`, oldest expiry
+ * first, of the listed task types. Each is held from then on under `token` (lease until
+ * `now + leaseMs`, lease instance `instanceId`); nothing else of the run changes (its status
+ * stays `running`, its `attempt`, `startedAt` and `instanceId` stay those of the lapsed
+ * attempt). What becomes of the run (retried after backoff, or failed) is the engine's policy:
+ * it writes that outcome with `finishRuns` under `token`.
+ */
+export interface ExpiredLeaseClaim {
+  now: Date;
+  instanceId: string;
+  token: string;
+  leaseMs: number;
+  /** At most this many runs. */
+  limit: number;
+  /** Only runs of these task types (those with a handler here, whose retry policy is known); undefined: any. */
+  taskTypes?: readonly string[];
+}
+
+/** A run taken over by {@link Store.claimExpiredLeases}, and the lease that had lapsed. */
+export interface ExpiredLease {
+  /** The run as now stored: held under the claim's token. */
   run: RunRecord;
-  /** `pending`: will be retried; `failed`: it had used all its attempts. */
-  outcome: 'pending' | 'failed';
+  /** The lease that expired: its holder and when it expired. */
+  expired: { instanceId: string; expiresAt: Date };
 }
 
 /** A change another process made, delivered by stores that can notify (B5). */
@@ -243,20 +263,23 @@ export interface Store {
   /** Store progress if `token` holds the run. */
   setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean>;
   /**
-   * Running runs whose lease expired at or before `now` (at most `limit`): each becomes
-   * `pending` (available at `now`, lease cleared, an `AttemptRecord` with outcome
-   * `lease_expired` appended) or, when `attempt >= maxAttempts`, `failed` with `finishedAt = now`
-   * and `expiresAt` from `retentionMs`.
+   * Take over up to `request.limit` runs whose lease expired (see {@link ExpiredLeaseClaim}):
+   * atomically, so a run is taken by at most one caller, and only while the lapsed lease is still
+   * the run's (a renewal that landed first wins). Results ordered by the lapsed expiry, then id.
    */
-  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]>;
+  claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]>;
   /**
    * Cancel a run: a pending run becomes `cancelled` at once (returned with status cancelled);
    * a running one gets `cancelRequested = true` (its holder aborts it). Null when the run is
    * missing, not owned by `owner`, or already final.
    */
   cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null>;
-  /** Count runs of a trigger in the given statuses (overlap checks, deletes). */
-  countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number>;
+  /**
+   * Cancel every pending run of a trigger in one call (`triggers.delete`): each becomes
+   * `cancelled` with `finishedAt = now` and `expiresAt = now + retentionMs`. Running and final
+   * runs are left alone. Returns how many were cancelled.
+   */
+  cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number>;
   /** Delete finished runs with `expiresAt <= now`, at most `limit`. Returns how many. */
   purgeExpiredRuns(now: Date, limit: number): Promise<number>;
 

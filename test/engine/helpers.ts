@@ -212,3 +212,19 @@ export class Gate {
 export function iso(dates: readonly Date[]): string[] {
   return dates.map((d) => d.toISOString());
 }
+
+/** Wraps a store so that every method rejects while `outage.down` is true (a store outage). */
+export function faultyStore(inner: Store): { store: Store; outage: { down: boolean } } {
+  const outage = { down: false };
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (outage.down) return Promise.reject(new Error(`store unreachable (${String(property)})`));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, outage };
+}

@@ -38,8 +38,16 @@ describe('crash recovery', () => {
     expect(contexts).toHaveLength(0); // the lease still holds
     expect((await scheduler.runs.get(run.id)).status).toBe('running');
 
-    await clock.advance(1 + POLL_MS);
+    await clock.advance(1); // the poll at the lease's expiry takes it over
     expect(recovered.map((e) => [e.run.id, e.outcome])).toEqual([[run.id, 'pending']]);
+    // The lapsed attempt is a failed attempt: retried after the retry policy's backoff (1 s +-20%).
+    const retryIn = (recovered[0]?.run.availableAt.getTime() ?? 0) - clock.now();
+    expect(retryIn).toBeGreaterThanOrEqual(800);
+    expect(retryIn).toBeLessThanOrEqual(1_200);
+    expect(await scheduler.runs.get(run.id)).toMatchObject({ status: 'pending', error: { name: 'LeaseLostError' } });
+    await clock.advance(retryIn - 1);
+    expect(contexts).toHaveLength(0);
+    await clock.advance(1);
     expect(contexts.map((c) => [c.runId, c.attempt])).toEqual([[run.id, 2]]);
 
     const final = await scheduler.runs.get(run.id);
@@ -132,7 +140,7 @@ describe('crash recovery', () => {
     expect(signals).toHaveLength(1);
 
     // Another process decides the lease is gone (e.g. a long GC pause here) and recovers the run.
-    await store.recoverExpiredLeases(new Date(clock.now() + LEASE_MS), 10, 60_000);
+    await store.claimExpiredLeases({ now: new Date(clock.now() + LEASE_MS), instanceId: 'other', token: 'other-token', leaseMs: LEASE_MS, limit: 10 });
     await clock.advance(LEASE_MS / 3);
     expect(signals[0]?.aborted).toBe(true);
     expect(signals[0]?.reason).toMatchObject({ name: 'LeaseLostError' });

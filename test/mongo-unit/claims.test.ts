@@ -50,15 +50,16 @@ describe('MongoDB claimRuns against other claimers', () => {
   });
 });
 
-describe('MongoDB recoverExpiredLeases', () => {
+describe('MongoDB claimExpiredLeases', () => {
   it('returns the runs it took over even when another takeover failed', async () => {
     const { store, runs } = fakeDriver();
     const lease = { token: 'old', instanceId: 'gone', expiresAt: at(0) };
     const [a, b] = ['a', 'b'].map((id) => ({ ...makeRun({ id, maxAttempts: 3 }), status: 'running' as const, attempt: 1, lease }));
+    const taken = { token: 'new', instanceId: 'i2', expiresAt: at(31_000) };
     runs.find.mockReturnValueOnce(cursor([toRunDoc(a!), toRunDoc(b!)]));
-    runs.findOneAndUpdate.mockRejectedValueOnce(networkError()).mockResolvedValueOnce(toRunDoc({ ...b!, status: 'pending', lease: null }));
-    const recovered = await store.recoverExpiredLeases(at(1_000), 10, 86_400_000);
-    expect(recovered.map((item) => [item.run.id, item.outcome])).toEqual([['b', 'pending']]);
+    runs.findOneAndUpdate.mockRejectedValueOnce(networkError()).mockResolvedValueOnce(toRunDoc({ ...b!, lease: taken }));
+    const claimed = await store.claimExpiredLeases({ now: at(1_000), instanceId: 'i2', token: 'new', leaseMs: 30_000, limit: 10, taskTypes: ['task-a'] });
+    expect(claimed.map((item) => [item.run.id, item.run.lease?.token, item.expired.instanceId])).toEqual([['b', 'new', 'gone']]);
   });
 });
 

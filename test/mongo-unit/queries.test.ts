@@ -63,7 +63,7 @@ describe('MongoDB queries: runs', () => {
   });
 
   it('counts runs of a trigger in distinct statuses; scopes by owner', () => {
-    expect(q.countRunsFilter('t', ['pending', 'pending', 'running'])).toEqual({ triggerId: 't', status: { $in: ['pending', 'running'] } });
+    expect(q.pendingOfTriggerFilter('t')).toEqual({ triggerId: 't', status: 'pending' });
     expect(q.runById('r')).toEqual({ _id: 'r' });
     expect(q.runById('r', 'o')).toEqual({ _id: 'r', owner: 'o' });
   });
@@ -122,28 +122,16 @@ describe('MongoDB queries: runs', () => {
     });
   });
 
-  it('recovers an expired lease to pending, guarded by the same still-expired lease', () => {
+  it('takes over an expired lease under a new token, guarded by the same still-expired lease', () => {
     const lease = { token: 'old', instanceId: 'i1', expiresAt: at(30_000) };
     const run = makeRun({ status: 'running', attempt: 1, maxAttempts: 3, startedAt: at(0), instanceId: 'i1', lease }) as RunRecord & { lease: typeof lease };
-    const write = q.recoveryWrite(run, at(40_000), DAY);
-    expect(write.outcome).toBe('pending');
+    const request = { now: at(40_000), instanceId: 'i2', token: 'new', leaseMs: 5_000, limit: 10, taskTypes: ['job'] };
+    const write = q.expiredLeaseClaim(run, request);
     expect(write.filter).toEqual({ _id: run.id, status: 'running', 'lease.token': 'old', 'lease.expiresAt': { $lte: at(40_000) } });
-    expect(write.update.$set).toEqual({ status: 'pending', lease: null, availableAt: at(40_000) });
-    expect(write.update.$push).toMatchObject({
-      attempts: { attempt: 1, instanceId: 'i1', startedAt: at(0), finishedAt: at(40_000), outcome: 'lease_expired', error: { name: 'LeaseLostError' } },
-    });
-  });
-
-  it('fails a recovered run out of attempts, with retention', () => {
-    const lease = { token: 'old', instanceId: 'i1', expiresAt: at(30_000) };
-    const run = makeRun({ status: 'running', attempt: 3, maxAttempts: 3, startedAt: at(10_000), lease }) as RunRecord & { lease: typeof lease };
-    const write = q.recoveryWrite(run, at(40_000), 1_000);
-    expect(write.outcome).toBe('failed');
-    expect(write.update.$set).toMatchObject({
-      status: 'failed', lease: null, finishedAt: at(40_000), durationMs: 30_000, expiresAt: at(41_000), purgeAt: at(41_000),
-      error: { name: 'LeaseLostError' },
-    });
-    expect(q.expiredLeasesFilter(at(1))).toEqual({ status: 'running', 'lease.expiresAt': { $lte: at(1) } });
+    expect(write.update).toEqual({ $set: { lease: { token: 'new', instanceId: 'i2', expiresAt: at(45_000) } } });
+    expect(q.expiredLeasesFilter(request)).toEqual({ status: 'running', 'lease.expiresAt': { $lte: at(40_000) }, taskType: { $in: ['job'] } });
+    const { taskTypes: _any, ...anyType } = request;
+    expect(q.expiredLeasesFilter(anyType)).toEqual({ status: 'running', 'lease.expiresAt': { $lte: at(40_000) } });
     expect(q.EXPIRED_LEASES_SORT).toEqual({ 'lease.expiresAt': 1, _id: 1 });
   });
 

@@ -93,9 +93,9 @@ describe.skipIf(!target)('MongoDB store: the hot queries use their indexes', () 
       index: 'punctual_event',
     },
     {
-      query: 'recoverExpiredLeases',
+      query: 'claimExpiredLeases',
       collection: () => store.collections.runs,
-      filter: () => q.expiredLeasesFilter(at(50_000)) as Filter<Document>,
+      filter: () => q.expiredLeasesFilter({ now: at(50_000), instanceId: 'i', token: 't', leaseMs: 1_000, limit: 10, taskTypes: ['job'] }) as Filter<Document>,
       sort: q.EXPIRED_LEASES_SORT,
       index: 'punctual_lease_expiry',
     },

@@ -182,7 +182,7 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       renaming.next.name = 'a';
       await expect(store.fireSlots([fireA, renaming])).rejects.toMatchObject({ name: 'ConflictError', code: 'CONFLICT' });
       expect(await store.getTrigger(a.id)).toEqual(a);
-      expect(await store.countRuns(a.id, ['pending'])).toBe(0);
+      expect(await store.getRun((fireA.run as RunRecord).id)).toBeNull();
     });
 
     it('wraps driver errors in StoreError with the cause', async () => {
@@ -331,9 +331,10 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       ['claim by task type', () => sql.claimRuns(true), () => [at(5_000_000), 'i', 't', at(5_030_000), 50, ['task-a']], 'runs_claim_idx'],
       ['due triggers', () => sql.findDueTriggers, () => [at(3_700_000), 500], 'triggers_due_idx'],
       ['finish', () => sql.finishRuns, () => [JSON.stringify([{ i: 0, run_id: 'run-x', token: 't1', status: 'completed', finished_at: at(0), duration_ms: 1, has_result: false, expires_at: at(1) }])], 'runs_pkey'],
-      ['lease recovery', () => sql.recoverExpiredLeases, () => [at(2_000_000), 100, at(9e9)], 'runs_lease_idx'],
+      ['expired leases', () => sql.claimExpiredLeases(false), () => [at(2_000_000), 'i', 't', at(2_030_000), 100], 'runs_lease_idx'],
+      ['expired leases by task type', () => sql.claimExpiredLeases(true), () => [at(2_000_000), 'i', 't', at(2_030_000), 100, ['task-a']], 'runs_lease_idx'],
       ['retention', () => sql.purgeExpiredRuns, () => [at(90 * 86_400_000 + 100_000), 1_000], 'runs_expiry_idx'],
-      ['count by trigger', () => sql.countRuns, () => ['trg-7', ['pending', 'running']], 'runs_trigger_idx'],
+      ['cancel pending runs of a trigger', () => sql.cancelPendingRuns, () => ['trg-7', at(0), at(1)], 'runs_trigger_idx'],
       ['event triggers', () => sql.findEventTriggers, () => ['evt-8', 100, 0], 'triggers_event_idx'],
       ['event triggers, a later page', () => sql.findEventTriggers, () => ['evt-12', 10, 20], 'triggers_event_idx'],
     ] as const)('%s uses its index, with no sequential scan', async (_name, text, values, index) => {

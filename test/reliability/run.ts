@@ -8,11 +8,11 @@ import { printScenario, printTable } from './report.js';
 import type { ScenarioResult } from './harness.js';
 import { rollingDeploy, workerSurvivesRestart } from './scenarios/deploys.js';
 import { exactlyOnce } from './scenarios/exactly-once.js';
-import { postgresRestart, redisRestart } from './scenarios/outages.js';
+import { longOutage, postgresRestart, redisRestart } from './scenarios/outages.js';
 import { regressions } from './scenarios/regressions.js';
 import { sigkill } from './scenarios/sigkill.js';
-import { MONGO_SCENARIOS, mongoScenarios } from './mongo/mongo-scenarios.js';
 import { DATABASE_URL, machinePostgresReady } from './services.js';
+import { MONGO_SCENARIOS, mongoScenarios } from './mongo/mongo-scenarios.js';
 import { FULL, SHORT, type Settings } from './settings.js';
 
 const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>> = {
@@ -20,6 +20,7 @@ const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>>
   sigkill,
   'postgres-restart': postgresRestart,
   'redis-restart': redisRestart,
+  'long-outage': longOutage,
   'rolling-deploy': rollingDeploy,
   'worker-survives-restart': workerSurvivesRestart,
   regressions,

@@ -43,6 +43,8 @@ export interface Settings {
   postgresOutage: Outage;
   /** Redis restart: overlap `queue`, so every run takes its trigger's lock in Redis. */
   redisOutage: Outage;
+  /** PostgreSQL down for more than two leases: no handler may run twice (no process dies). */
+  longOutage: Outage;
   /** An instance with fewer handlers joins after `beforeMs` of traffic; `afterMs` more follow. */
   rollingDeploy: { beforeMs: number; afterMs: number; triggers: TriggerShape[]; manualEveryMs: number };
   /** Dedicated worker processes (nothing else holding them) through a PostgreSQL restart. */
@@ -81,6 +83,14 @@ const exactlyOnceMix: TriggerShape[] = [
   { count: 10, schedule: { cron: '*/5 * * * * *' }, sleepMs: [5, 100], overlap: 'allow' },
 ];
 
+/** The long outage: every-second triggers with handlers of 50-500 ms. */
+function longOutageMix(scale: number): TriggerShape[] {
+  return [
+    { count: 20 * scale, schedule: { every: 1_000 }, sleepMs: [50, 500], overlap: 'allow' },
+    { count: 10 * scale, schedule: { cron: '*/1 * * * * *' }, sleepMs: [50, 500], overlap: 'allow' },
+  ];
+}
+
 /**
  * The outage scenarios: interval and cron triggers, some with handlers long enough to be
  * running when the server goes down.
@@ -103,6 +113,7 @@ export const SHORT: Settings = {
   sigkill: { holdRuns: 4, holdMs: 6 * SECOND, triggers: [{ count: 20, schedule: { every: 1_000 }, sleepMs: [5, 100], overlap: 'allow' }] },
   postgresOutage: { beforeMs: 5 * SECOND, outageMs: 3 * SECOND, afterMs: 8 * SECOND, triggers: outageMix('allow', 1), manualEveryMs: 500 },
   redisOutage: { beforeMs: 5 * SECOND, outageMs: 3 * SECOND, afterMs: 8 * SECOND, triggers: outageMix('queue', 1), manualEveryMs: 500 },
+  longOutage: { beforeMs: 5 * SECOND, outageMs: 7 * SECOND, afterMs: 10 * SECOND, triggers: longOutageMix(1), manualEveryMs: 500 },
   rollingDeploy: { beforeMs: 5 * SECOND, afterMs: 10 * SECOND, triggers: deployMix(1), manualEveryMs: 500 },
   workerRestart: { processes: 2, outageMs: 3 * SECOND },
 };
@@ -117,6 +128,7 @@ export const FULL: Settings = {
   sigkill: { holdRuns: 12, holdMs: 6 * SECOND, triggers: [{ count: 40, schedule: { every: 1_000 }, sleepMs: [5, 100], overlap: 'allow' }] },
   postgresOutage: { beforeMs: 10 * SECOND, outageMs: 5 * SECOND, afterMs: 15 * SECOND, triggers: outageMix('allow', 2), manualEveryMs: 250 },
   redisOutage: { beforeMs: 10 * SECOND, outageMs: 5 * SECOND, afterMs: 15 * SECOND, triggers: outageMix('queue', 2), manualEveryMs: 250 },
+  longOutage: { beforeMs: 10 * SECOND, outageMs: 9 * SECOND, afterMs: 15 * SECOND, triggers: longOutageMix(2), manualEveryMs: 250 },
   rollingDeploy: { beforeMs: 10 * SECOND, afterMs: 20 * SECOND, triggers: deployMix(2), manualEveryMs: 250 },
   workerRestart: { processes: 4, outageMs: 10 * SECOND },
 };

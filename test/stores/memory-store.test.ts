@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventIndex } from '../../src/stores/memory/event-index.js';
-import { BinaryHeap } from '../../src/stores/memory/heap.js';
+import { BinaryHeap } from '../../src/heap.js';
 import { MemoryStore, memoryStore } from '../../src/stores/memory/memory-store.js';
 import { fixtureDate as at, makeRun, makeTrigger, makeTriggerWrite } from '../../src/testing/fixtures.js';
 import { storeContract } from '../../src/testing/store-contract.js';
@@ -83,9 +83,9 @@ describe('MemoryStore at scale', () => {
     const rest = await store.claimRuns({ ...request, token: 'token-2', limit: 100 });
     expect(rest.map((r) => r.id)).toEqual(available.slice(4).map((r) => r.id));
     expect(await store.claimRuns({ ...request, token: 'token-3', limit: 100 })).toEqual([]);
-    expect(await store.countRuns('trg-fixture', ['pending'])).toBe(COUNT - available.length);
-    expect(await store.recoverExpiredLeases(at(1_029_999), 100, 1_000)).toEqual([]);
-    expect(await store.recoverExpiredLeases(at(1_030_000), 100, 1_000)).toHaveLength(available.length);
+    const takeOver = (now: Date) => store.claimExpiredLeases({ now, instanceId: 'instance-2', token: 'token-4', leaseMs: 30_000, limit: 100 });
+    expect(await takeOver(at(1_029_999))).toEqual([]);
+    expect(await takeOver(at(1_030_000))).toHaveLength(available.length);
   });
 });
 

@@ -1,4 +1,4 @@
-import { BinaryHeap } from './heap.js';
+import { BinaryHeap } from '../../heap.js';
 import { compareStrings } from './records.js';
 
 /** A pending run as the claim queue sees it; live while the run still has write sequence `seq`. */

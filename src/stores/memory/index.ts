@@ -1,2 +1,2 @@
 export { MemoryStore, memoryStore } from './memory-store.js';
-export { BinaryHeap } from './heap.js';
+export { BinaryHeap } from '../../heap.js';

@@ -1,13 +1,14 @@
 import { heldByFire, isAdvancedTo } from '../fire-retry.js';
 import { MemoryLockStore } from '../../locks/memory/memory-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
   DueRunCount,
   LeaseRenewal,
-  RecoveredRun,
+  ExpiredLease,
+  ExpiredLeaseClaim,
   RunFinish,
   RunQuery,
   SlotFire,
@@ -131,16 +132,16 @@ export class MemoryStore implements Store {
     return this.runs.setProgress(runId, token, progress);
   }
 
-  async recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
-    return this.runs.recoverExpiredLeases(now, limit, retentionMs);
+  async claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
+    return this.runs.claimExpiredLeases(request);
   }
 
   async cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {
     return this.runs.cancel(id, now, retentionMs, owner);
   }
 
-  async countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
-    return this.runs.count(triggerId, statuses);
+  async cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
+    return this.runs.cancelPending(triggerId, now, retentionMs);
   }
 
   async purgeExpiredRuns(now: Date, limit: number): Promise<number> {

@@ -1,6 +1,6 @@
 import { FINAL_RUN_STATUSES } from '../../types.js';
-import type { AttemptRecord, RunRecord, RunStatus } from '../../types.js';
-import type { ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
+import type { RunRecord, RunStatus } from '../../types.js';
+import type { ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery } from '../types.js';
 import { ClaimQueue } from './claim-queue.js';
 import { addToIndex, copy, copyAttempt, copyRun, keysetPage, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
@@ -24,7 +24,7 @@ function isLeased(run: RunRecord): run is RunRecord & { lease: NonNullable<RunRe
 
 /**
  * The memory store's runs. Besides the map by id it keeps: id sets per trigger and per owner
- * (history queries), status counts per trigger (`countRuns`), a {@link ClaimQueue} of pending
+ * (history queries), a {@link ClaimQueue} of pending
  * runs, and {@link TimeIndex}es of running runs by lease expiry and of final runs by
  * `expiresAt`. Records are never mutated in place: every change stores a new object through
  * `put`, which re-indexes it. Inputs are copied in and results copied out.
@@ -33,7 +33,6 @@ export class RunTable {
   private readonly runs = new Map<string, StoredRun>();
   private readonly idsByTrigger = new Map<string, Set<string>>();
   private readonly idsByOwner = new Map<string, Set<string>>();
-  private readonly statusCounts = new Map<string, Map<RunStatus, number>>();
   private readonly isLive = (ref: { id: string; seq: number }): boolean => this.runs.get(ref.id)?.seq === ref.seq;
   private readonly claimable = new ClaimQueue(this.isLive);
   private readonly leases = new TimeIndex(this.isLive);
@@ -165,36 +164,16 @@ export class RunTable {
     return true;
   }
 
-  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): RecoveredRun[] {
-    const at = now.getTime();
-    return this.leases.takeDue(at, limit).map((ref) => {
+  claimExpiredLeases(request: ExpiredLeaseClaim): ExpiredLease[] {
+    if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
+    const types = request.taskTypes ? new Set(request.taskTypes) : null;
+    const due = this.leases.takeDue(request.now.getTime(), request.limit, (ref) => !types || types.has(this.record(ref.id).taskType));
+    const expiresAt = request.now.getTime() + request.leaseMs;
+    return due.map((ref) => {
       const run = this.record(ref.id) as RunRecord & { lease: NonNullable<RunRecord['lease']> };
-      const error = {
-        name: 'LeaseLostError',
-        message: `The lease of instance "${run.lease.instanceId}" expired at ${run.lease.expiresAt.toISOString()}.`,
-      };
-      const attempt: AttemptRecord = {
-        attempt: run.attempt,
-        instanceId: run.lease.instanceId,
-        startedAt: new Date(run.startedAt ?? now),
-        finishedAt: new Date(at),
-        outcome: 'lease_expired',
-        error,
-      };
-      const base: RunRecord = { ...run, lease: null, attempts: [...run.attempts, attempt] };
-      const exhausted = run.attempt >= run.maxAttempts;
-      const next: RunRecord = exhausted
-        ? {
-            ...base,
-            status: 'failed',
-            finishedAt: new Date(at),
-            durationMs: run.startedAt ? Math.max(0, at - run.startedAt.getTime()) : null,
-            expiresAt: new Date(at + retentionMs),
-            error,
-          }
-        : { ...base, status: 'pending', availableAt: new Date(at) };
+      const next: RunRecord = { ...run, lease: { token: request.token, instanceId: request.instanceId, expiresAt: new Date(expiresAt) } };
       this.put(next);
-      return { run: copyRun(next), outcome: exhausted ? 'failed' : 'pending' };
+      return { run: copyRun(next), expired: { instanceId: run.lease.instanceId, expiresAt: new Date(run.lease.expiresAt) } };
     });
   }
 
@@ -214,12 +193,17 @@ export class RunTable {
     return copyRun(next);
   }
 
-  count(triggerId: string, statuses: readonly RunStatus[]): number {
-    const counts = this.statusCounts.get(triggerId);
-    if (!counts) return 0;
-    let total = 0;
-    for (const status of new Set(statuses)) total += counts.get(status) ?? 0;
-    return total;
+  /** Cancels every pending run of a trigger; returns how many. */
+  cancelPending(triggerId: string, now: Date, retentionMs: number): number {
+    const at = now.getTime();
+    let cancelled = 0;
+    for (const id of [...(this.idsByTrigger.get(triggerId) ?? [])]) {
+      const run = this.record(id);
+      if (run.status !== 'pending') continue;
+      this.put({ ...run, status: 'cancelled', finishedAt: new Date(at), expiresAt: new Date(at + retentionMs), lease: null });
+      cancelled++;
+    }
+    return cancelled;
   }
 
   purgeExpired(now: Date, limit: number): number {
@@ -257,7 +241,6 @@ export class RunTable {
       addToIndex(this.idsByTrigger, record.triggerId, record.id);
       addToIndex(this.idsByOwner, record.owner, record.id);
     }
-    this.adjustCount(record, 1);
     if (record.status === 'pending') {
       this.claimable.add({
         id: record.id,
@@ -286,23 +269,10 @@ export class RunTable {
     this.uncount(record);
   }
 
-  /** Takes `record` out of the status counts and live tallies (its index entries go stale by themselves). */
+  /** Takes `record` out of the live tallies (its index entries go stale by themselves). */
   private uncount(record: RunRecord): void {
-    this.adjustCount(record, -1);
     if (record.status === 'pending') this.live.pending--;
     else if (isLeased(record)) this.live.leased--;
     else if (isExpiring(record)) this.live.expiring--;
-  }
-
-  private adjustCount(record: RunRecord, delta: number): void {
-    let counts = this.statusCounts.get(record.triggerId);
-    if (!counts) {
-      counts = new Map();
-      this.statusCounts.set(record.triggerId, counts);
-    }
-    const next = (counts.get(record.status) ?? 0) + delta;
-    if (next > 0) counts.set(record.status, next);
-    else counts.delete(record.status);
-    if (counts.size === 0) this.statusCounts.delete(record.triggerId);
   }
 }

@@ -1,4 +1,4 @@
-import { BinaryHeap } from './heap.js';
+import { BinaryHeap } from '../../heap.js';
 import { compareStrings } from './records.js';
 
 /**
@@ -45,15 +45,22 @@ export class TimeIndex {
     return this.heap.firstItems(limit, (ref) => ref.at > until, this.isLive);
   }
 
-  /** The earliest live entries with `at <= until`, at most `limit`, removed from the index. */
-  takeDue(until: number, limit: number): TimedRef[] {
+  /**
+   * The earliest live entries with `at <= until` that `accept` takes (all by default), at most
+   * `limit`, removed from the index; live entries passed over stay in it.
+   */
+  takeDue(until: number, limit: number, accept?: (ref: TimedRef) => boolean): TimedRef[] {
     const due: TimedRef[] = [];
+    const passed: TimedRef[] = [];
     while (due.length < limit) {
       const top = this.heap.peek();
       if (!top || top.at > until) break;
       this.heap.pop();
-      if (this.isLive(top)) due.push(top);
+      if (!this.isLive(top)) continue;
+      if (!accept || accept(top)) due.push(top);
+      else passed.push(top);
     }
+    for (const ref of passed) this.heap.push(ref);
     return due;
   }
 

@@ -3,9 +3,9 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError, StoppedError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, TriggerRecord } from '../../types.js';
 import type {
-  AuditQuery, ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
+  AuditQuery, ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
 } from '../types.js';
 import { ChangeFeeds, helloReply, supportsChangeStreams } from './change-feed.js';
@@ -283,24 +283,24 @@ export class MongoStore implements Store {
     return this.op('setProgress', async () => (await this.runs.updateOne(q.heldRun(runId, token), q.progressUpdate(progress))).matchedCount === 1);
   }
 
-  recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
-    return this.op('recoverExpiredLeases', async () => {
-      if (limit <= 0) return [];
-      const expired = await this.runs.find(q.expiredLeasesFilter(now), { sort: q.EXPIRED_LEASES_SORT, limit }).toArray();
+  claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
+    return this.op('claimExpiredLeases', async () => {
+      if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
+      const expired = await this.runs.find(q.expiredLeasesFilter(request), { sort: q.EXPIRED_LEASES_SORT, limit: request.limit }).toArray();
       const settled = await Promise.allSettled(
-        expired.map(async (doc): Promise<RecoveredRun | null> => {
+        expired.map(async (doc): Promise<ExpiredLease | null> => {
           const run = fromRunDoc(doc);
           if (!run.lease) return null;
-          const write = q.recoveryWrite({ ...run, lease: run.lease }, now, retentionMs);
+          const write = q.expiredLeaseClaim({ ...run, lease: run.lease }, request);
           const after = await this.runs.findOneAndUpdate(write.filter, write.update, { returnDocument: 'after' });
-          return after ? { run: fromRunDoc(after), outcome: write.outcome } : null;
+          return after ? { run: fromRunDoc(after), expired: { instanceId: run.lease.instanceId, expiresAt: run.lease.expiresAt } } : null;
         }),
       );
-      // One failed takeover does not hide the others (their events); it is tried again next pass.
-      const recovered = settled.flatMap((item) => (item.status === 'fulfilled' && item.value ? [item.value] : []));
+      // One failed takeover does not hide the others; it is tried again next pass.
+      const claimed = settled.flatMap((item) => (item.status === 'fulfilled' && item.value ? [item.value] : []));
       const failure = settled.find((item): item is PromiseRejectedResult => item.status === 'rejected');
-      if (failure && recovered.length === 0) throw failure.reason;
-      return recovered;
+      if (failure && claimed.length === 0) throw failure.reason;
+      return claimed;
     });
   }
 
@@ -321,8 +321,8 @@ export class MongoStore implements Store {
     });
   }
 
-  countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
-    return this.op('countRuns', async () => (statuses.length === 0 ? 0 : this.runs.countDocuments(q.countRunsFilter(triggerId, statuses))));
+  cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
+    return this.op('cancelPendingRuns', async () => (await this.runs.updateMany(q.pendingOfTriggerFilter(triggerId), q.cancelPendingUpdate(now, retentionMs))).modifiedCount);
   }
 
   purgeExpiredRuns(now: Date, limit: number): Promise<number> {

@@ -6,8 +6,8 @@
  */
 import type { Document, Filter, Sort, UpdateFilter } from 'mongodb';
 import { FINAL_RUN_STATUSES } from '../../types.js';
-import type { AttemptRecord, RunError, RunRecord, RunStatus } from '../../types.js';
-import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, TriggerQuery } from '../types.js';
+import type { RunRecord } from '../../types.js';
+import type { AuditQuery, ClaimRequest, ExpiredLeaseClaim, RunFinish, RunQuery, TriggerQuery } from '../types.js';
 import { toStorable, type AuditDoc, type RunDoc, type TriggerDoc } from './documents.js';
 
 // ---- Triggers ----
@@ -89,8 +89,9 @@ export function runListFilter(query: RunQuery): Filter<RunDoc> {
 
 export const RUN_LIST_SORT: Sort = { scheduledFor: -1, _id: -1 };
 
-export function countRunsFilter(triggerId: string, statuses: readonly RunStatus[]): Filter<RunDoc> {
-  return { triggerId, status: { $in: [...new Set(statuses)] } };
+/** The pending runs of a trigger (`cancelPendingRuns`, index `punctual_runs_trigger`). */
+export function pendingOfTriggerFilter(triggerId: string): Filter<RunDoc> {
+  return { triggerId, status: 'pending' };
 }
 
 /** A run by id, owned by `owner` when given. */
@@ -186,49 +187,23 @@ export function finishUpdate(finish: RunFinish): UpdateFilter<RunDoc> {
   return { $set: set, ...push };
 }
 
-/** Running runs whose lease expired by `now`, oldest expiry first (index `punctual_lease_expiry`). */
-export function expiredLeasesFilter(now: Date): Filter<RunDoc> {
-  return { status: 'running', 'lease.expiresAt': { $lte: now } };
+/** Running runs whose lease expired by `now`, of the claim's task types, oldest expiry first (index `punctual_lease_expiry`). */
+export function expiredLeasesFilter(request: ExpiredLeaseClaim): Filter<RunDoc> {
+  const filter: Filter<RunDoc> = { status: 'running', 'lease.expiresAt': { $lte: request.now } };
+  if (request.taskTypes) filter.taskType = { $in: [...request.taskTypes] };
+  return filter;
 }
 
 export const EXPIRED_LEASES_SORT: Sort = { 'lease.expiresAt': 1, _id: 1 };
 
 /**
  * Taking over one expired run: its filter holds only while the same lease is still there and
- * still expired (a renewal in between wins), and the update mirrors the memory store's recovery.
+ * still expired (a renewal in between wins); the update sets the new lease, nothing else.
  */
-export function recoveryWrite(
-  run: RunRecord & { lease: NonNullable<RunRecord['lease']> },
-  now: Date,
-  retentionMs: number,
-): { filter: Filter<RunDoc>; update: UpdateFilter<RunDoc>; outcome: 'pending' | 'failed' } {
-  const at = now.getTime();
-  const error: RunError = {
-    name: 'LeaseLostError',
-    message: `The lease of instance "${run.lease.instanceId}" expired at ${run.lease.expiresAt.toISOString()}.`,
-  };
-  const attempt: AttemptRecord = {
-    attempt: run.attempt,
-    instanceId: run.lease.instanceId,
-    startedAt: run.startedAt ?? now,
-    finishedAt: now,
-    outcome: 'lease_expired',
-    error,
-  };
-  const filter: Filter<RunDoc> = { _id: run.id, status: 'running', 'lease.token': run.lease.token, 'lease.expiresAt': { $lte: now } };
-  const exhausted = run.attempt >= run.maxAttempts;
-  const set: Record<string, unknown> = exhausted
-    ? {
-        status: 'failed',
-        lease: null,
-        finishedAt: now,
-        durationMs: run.startedAt ? Math.max(0, at - run.startedAt.getTime()) : null,
-        expiresAt: new Date(at + retentionMs),
-        purgeAt: new Date(at + retentionMs),
-        error,
-      }
-    : { status: 'pending', lease: null, availableAt: now };
-  return { filter, update: { $set: set, $push: { attempts: attempt } }, outcome: exhausted ? 'failed' : 'pending' };
+export function expiredLeaseClaim(run: RunRecord & { lease: NonNullable<RunRecord['lease']> }, request: ExpiredLeaseClaim): { filter: Filter<RunDoc>; update: UpdateFilter<RunDoc> } {
+  const filter: Filter<RunDoc> = { _id: run.id, status: 'running', 'lease.token': run.lease.token, 'lease.expiresAt': { $lte: request.now } };
+  const lease = { token: request.token, instanceId: request.instanceId, expiresAt: new Date(request.now.getTime() + request.leaseMs) };
+  return { filter, update: { $set: { lease } } };
 }
 
 // ---- Runs: cancel and retention ----

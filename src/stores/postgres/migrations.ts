@@ -82,9 +82,9 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       -- claimRuns: pending runs in claim order.
       CREATE INDEX runs_claim_idx ON ${s}.runs (priority DESC, available_at, scheduled_for, id) WHERE status = 'pending';
-      -- recoverExpiredLeases: running runs by lease expiry.
+      -- claimExpiredLeases: running runs by lease expiry.
       CREATE INDEX runs_lease_idx ON ${s}.runs (lease_expires_at, id) WHERE status = 'running';
-      -- listRuns and countRuns by trigger; listRuns by owner; listRuns of everyone.
+      -- listRuns and cancelPendingRuns by trigger; listRuns by owner; listRuns of everyone.
       CREATE INDEX runs_trigger_idx ON ${s}.runs (trigger_id, scheduled_for DESC, id DESC);
       CREATE INDEX runs_owner_idx ON ${s}.runs (owner, scheduled_for DESC, id DESC);
       CREATE INDEX runs_scheduled_idx ON ${s}.runs (scheduled_for DESC, id DESC);

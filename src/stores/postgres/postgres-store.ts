@@ -1,13 +1,14 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { ConfigurationError, StoppedError } from '../../errors.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
   DueRunCount,
   LeaseRenewal,
-  RecoveredRun,
+  ExpiredLease,
+  ExpiredLeaseClaim,
   RunFinish,
   RunQuery,
   SlotFire,
@@ -273,15 +274,17 @@ export class PostgresStore implements Store {
     return result.rowCount === 1;
   }
 
-  async recoverExpiredLeases(now: Date, limit: number, retentionMs: number): Promise<RecoveredRun[]> {
-    if (limit <= 0) return [];
-    const expiresAt = new Date(now.getTime() + retentionMs);
-    const { rows } = await this.named('recoverExpiredLeases', this.sql.recoverExpiredLeases, [now, limit, expiresAt]);
+  async claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
+    if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
+    const byType = request.taskTypes !== undefined;
+    const expiresAt = new Date(request.now.getTime() + request.leaseMs);
+    const params: unknown[] = [request.now, request.instanceId, request.token, expiresAt, request.limit];
+    if (byType) params.push([...new Set(request.taskTypes)]);
+    const { rows } = await this.named(byType ? 'claimExpiredLeasesByType' : 'claimExpiredLeases', this.sql.claimExpiredLeases(byType), params);
     // In the order the leases expired (then id), as the rows come back in no particular order.
     return rows
-      .map((row) => ({ run: decodeRun(row), expiredAt: (row.expired_at as Date).getTime() }))
-      .sort((a, b) => a.expiredAt - b.expiredAt || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0))
-      .map(({ run }) => ({ run, outcome: run.status === 'failed' ? 'failed' : 'pending' }));
+      .map((row) => ({ run: decodeRun(row), expired: { instanceId: row.expired_instance as string, expiresAt: row.expired_at as Date } }))
+      .sort((a, b) => a.expired.expiresAt.getTime() - b.expired.expiresAt.getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
   }
 
   async cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {
@@ -290,10 +293,9 @@ export class PostgresStore implements Store {
     return rows[0] ? decodeRun(rows[0]) : null;
   }
 
-  async countRuns(triggerId: string, statuses: readonly RunStatus[]): Promise<number> {
-    if (statuses.length === 0) return 0;
-    const { rows } = await this.named<{ n: number }>('countRuns', this.sql.countRuns, [triggerId, [...new Set(statuses)]]);
-    return rows[0]?.n ?? 0;
+  async cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
+    const result = await this.query('cancelPendingRuns', this.sql.cancelPendingRuns, [triggerId, now, new Date(now.getTime() + retentionMs)]);
+    return result.rowCount ?? 0;
   }
 
   async purgeExpiredRuns(now: Date, limit: number): Promise<number> {

@@ -22,11 +22,6 @@ function names(cols: readonly Column[]): string {
   return cols.map((c) => c.name).join(', ');
 }
 
-/** An instant as the ISO-8601 text JavaScript writes (`2026-01-01T00:00:00.000Z`). */
-function iso(expression: string): string {
-  return `to_char((${expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-}
-
 const FINAL = FINAL_RUN_STATUSES.map((s) => `'${s}'`).join(', ');
 const CLAIM_ORDER = 'priority DESC, available_at, scheduled_for, id';
 
@@ -240,34 +235,20 @@ export class PostgresSql {
   }
 
   /**
-   * $1 now, $2 limit, $3 expiry of runs failed for good. One statement over
-   * `runs_lease_idx`, skipping rows another instance is recovering. `expired_at`: the old
-   * lease expiry, to return runs in that order.
+   * $1 now, $2 instance id, $3 token, $4 new lease expiry, $5 limit, [$6 task types]. One
+   * statement over `runs_lease_idx`, skipping rows another instance is taking over; only the
+   * lease changes. `expired_instance`/`expired_at`: the lapsed lease, returned with the run.
    */
-  get recoverExpiredLeases(): string {
-    const now = '$1::timestamptz';
-    const exhausted = 'r.attempt >= r.max_attempts';
-    const error = `jsonb_build_object('name', 'LeaseLostError', 'message',
-      format('The lease of instance "%s" expired at %s.', r.lease_instance, ${iso('r.lease_expires_at')}))`;
+  claimExpiredLeases(byTaskType: boolean): string {
     return `WITH c AS MATERIALIZED (
-        SELECT id, lease_expires_at AS expired_at FROM ${this.runs} WHERE status = 'running' AND lease_expires_at <= ${now}
-        ORDER BY lease_expires_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+        SELECT id, lease_instance AS expired_instance, lease_expires_at AS expired_at FROM ${this.runs}
+        WHERE status = 'running' AND lease_expires_at <= $1${byTaskType ? ' AND task_type = ANY($6::text[])' : ''}
+        ORDER BY lease_expires_at, id LIMIT $5 FOR UPDATE SKIP LOCKED
       )
-      UPDATE ${this.runs} r SET
-        status = CASE WHEN ${exhausted} THEN 'failed' ELSE 'pending' END,
-        lease_token = NULL, lease_instance = NULL, lease_expires_at = NULL,
-        attempts = r.attempts || jsonb_build_array(jsonb_build_object(
-          'attempt', r.attempt, 'instanceId', r.lease_instance, 'startedAt', ${iso(`COALESCE(r.started_at, ${now})`)},
-          'finishedAt', ${iso(now)}, 'outcome', 'lease_expired', 'error', ${error})),
-        available_at = CASE WHEN ${exhausted} THEN r.available_at ELSE ${now} END,
-        finished_at = CASE WHEN ${exhausted} THEN ${now} ELSE r.finished_at END,
-        duration_ms = CASE WHEN ${exhausted}
-          THEN GREATEST(0, round(extract(epoch FROM ${now} - r.started_at) * 1000))::bigint ELSE r.duration_ms END,
-        expires_at = CASE WHEN ${exhausted} THEN $3::timestamptz ELSE r.expires_at END,
-        error = CASE WHEN ${exhausted} THEN ${error} ELSE r.error END
+      UPDATE ${this.runs} r SET lease_token = $3, lease_instance = $2, lease_expires_at = $4
       FROM c
       WHERE r.id = c.id AND r.status = 'running'
-      RETURNING ${this.runSelect}, c.expired_at`;
+      RETURNING ${this.runSelect}, c.expired_instance, c.expired_at`;
   }
 
   /** $1 id, $2 now, $3 expiry, $4 owner or null. Pending: cancelled; running: cancel requested. */
@@ -281,9 +262,10 @@ export class PostgresSql {
       RETURNING ${this.runSelect}`;
   }
 
-  /** $1 trigger id, $2 statuses. */
-  get countRuns(): string {
-    return `SELECT count(*)::integer AS n FROM ${this.runs} WHERE trigger_id = $1 AND status = ANY($2::text[])`;
+  /** $1 trigger id, $2 now, $3 expiry. Served by `runs_trigger_idx`. */
+  get cancelPendingRuns(): string {
+    return `UPDATE ${this.runs} SET status = 'cancelled', finished_at = $2, expires_at = $3
+      WHERE trigger_id = $1 AND status = 'pending'`;
   }
 
   /** $1 now, $2 task types left out. Reads the due part of `runs_claim_idx` (pending runs only). */

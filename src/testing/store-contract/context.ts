@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { ClaimRequest, RunFinish, Store } from '../../stores/types.js';
-import type { RunRecord, TriggerRecord } from '../../types.js';
+import type { RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import { fixtureDate as at, makeRun, makeTrigger } from '../fixtures.js';
 
 export const DAY = 86_400_000;
@@ -27,6 +27,8 @@ export interface ContractContext {
   /** Inserts a run and claims it at its availableAt; the test must have no other claimable run. */
   claimed(overrides?: Partial<RunRecord>): Promise<RunRecord>;
   completion(run: RunRecord, token: string): Extract<RunFinish, { status: 'completed' }>;
+  /** How many runs of a trigger are in `status` (read through the history query). */
+  countOf(triggerId: string, status: RunStatus): Promise<number>;
 }
 
 export function makeContext(current: () => Store): ContractContext {
@@ -58,7 +60,11 @@ export function makeContext(current: () => Store): ContractContext {
     expiresAt: at(DAY),
   });
 
+  const countOf = async (triggerId: string, status: RunStatus): Promise<number> =>
+    (await get().listRuns({ triggerId, status, limit: 500 })).length;
+
   return {
+    countOf,
     get store() {
       return current();
     },

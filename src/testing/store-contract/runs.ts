@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { RunFinish, Store } from '../../stores/types.js';
+import type { ExpiredLease, ExpiredLeaseClaim, RunFinish, Store } from '../../stores/types.js';
 import type { AttemptRecord, RunRecord } from '../../types.js';
 import {
   fixtureDate as at,
@@ -263,51 +263,71 @@ export function runContract(ctx: ContractContext): void {
     });
   });
 
-  describe('recoverExpiredLeases', () => {
+  describe('claimExpiredLeases', () => {
+    let takeovers = 0;
+    const takeOver = (now: Date, limit = 10, extra: Partial<ExpiredLeaseClaim> = {}): Promise<ExpiredLease[]> =>
+      store.claimExpiredLeases({ now, instanceId: 'instance-2', token: `takeover-${++takeovers}`, leaseMs: 30_000, limit, ...extra });
+
     it('leaves leases alone until they expire, renewals included', async () => {
       const run = await claimed();
-      expect(await store.recoverExpiredLeases(at(29_999), 10, DAY)).toEqual([]);
+      expect(await takeOver(at(29_999))).toEqual([]);
       await store.renewLease(run.id, tokenOf(run), at(60_000));
-      expect(await store.recoverExpiredLeases(at(59_999), 10, DAY)).toEqual([]);
-      expect(await store.getRun(run.id)).toMatchObject({ status: 'running' });
-      expect(await store.recoverExpiredLeases(at(60_000), 10, DAY)).toHaveLength(1);
+      expect(await takeOver(at(59_999))).toEqual([]);
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'running', lease: { token: tokenOf(run) } });
+      expect(await takeOver(at(60_000))).toHaveLength(1);
     });
 
-    it('returns an expired run to pending with a lease_expired attempt', async () => {
+    it('holds an expired run under the new token, changing nothing but the lease', async () => {
       const run = await claimed();
-      const [recovered, ...rest] = await store.recoverExpiredLeases(at(30_000), 10, DAY);
+      const [taken, ...rest] = await takeOver(at(35_000), 10, { token: 'new-token', leaseMs: 10_000 });
       expect(rest).toEqual([]);
-      expect(recovered?.outcome).toBe('pending');
-      const back = recovered?.run as RunRecord;
-      expect(back).toMatchObject({ id: run.id, status: 'pending', lease: null, attempt: 1 });
-      expect(back.availableAt.getTime()).toBe(at(30_000).getTime());
-      expect(back.attempts).toHaveLength(1);
-      expect(back.attempts[0]).toMatchObject({ attempt: 1, instanceId: 'instance-1', outcome: 'lease_expired' });
-      expect(back.attempts[0]?.finishedAt.getTime()).toBe(at(30_000).getTime());
-      expect(await store.getRun(run.id)).toEqual(back);
+      expect(taken?.expired).toEqual({ instanceId: 'instance-1', expiresAt: at(30_000) });
+      const expected: RunRecord = { ...run, lease: { token: 'new-token', instanceId: 'instance-2', expiresAt: at(45_000) } };
+      expect(taken?.run).toEqual(expected);
+      expect(await store.getRun(run.id)).toEqual(expected);
+      // The lapsed holder is refused; the new holder renews and writes the outcome.
       expect((await store.renewLease(run.id, tokenOf(run), at(90_000))).held).toBe(false);
       expect(await store.finishRuns([completion(run, tokenOf(run))])).toEqual([false]);
-      expect(await claim(at(30_000))).toMatchObject([{ id: run.id, attempt: 2 }]);
+      expect(await takeOver(at(44_999))).toEqual([]);
+      expect((await store.renewLease(run.id, 'new-token', at(50_000))).held).toBe(true);
+      const lapsed: AttemptRecord = {
+        attempt: 1, instanceId: 'instance-1', startedAt: run.startedAt ?? at(), finishedAt: at(35_000), outcome: 'lease_expired',
+        error: { name: 'LeaseLostError', message: 'expired' },
+      };
+      const retry: RunFinish = { runId: run.id, token: 'new-token', status: 'pending', availableAt: at(37_000), error: lapsed.error, attemptRecord: lapsed };
+      expect(await store.finishRuns([retry])).toEqual([true]);
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'pending', lease: null, attempt: 1, attempts: [lapsed] });
+      expect(await claim(at(36_999))).toEqual([]);
+      expect(await claim(at(37_000))).toMatchObject([{ id: run.id, attempt: 2 }]);
     });
 
-    it('fails a run that used all its attempts', async () => {
-      const run = await claimed({ maxAttempts: 1 });
-      const [recovered] = await store.recoverExpiredLeases(at(40_000), 10, 1_000);
-      expect(recovered?.outcome).toBe('failed');
-      const failed = recovered?.run as RunRecord;
-      expect(failed).toMatchObject({ id: run.id, status: 'failed', lease: null, attempt: 1 });
-      expect(failed.finishedAt?.getTime()).toBe(at(40_000).getTime());
-      expect(failed.expiresAt?.getTime()).toBe(at(41_000).getTime());
-      expect(failed.attempts.at(-1)?.outcome).toBe('lease_expired');
-      expect(await store.getRun(run.id)).toEqual(failed);
-      expect(await claim(at(50_000))).toEqual([]);
+    it('hands each expired run to one caller, and the taken lease expires again', async () => {
+      const run = await claimed();
+      const [first, second] = await Promise.all([takeOver(at(40_000)), takeOver(at(40_000))]);
+      expect([...(first ?? []), ...(second ?? [])].map((taken) => taken.run.id)).toEqual([run.id]);
+      expect(await takeOver(at(69_999))).toEqual([]);
+      const [again] = await takeOver(at(70_000), 10, { instanceId: 'instance-3' });
+      expect(again?.expired).toEqual({ instanceId: 'instance-2', expiresAt: at(70_000) });
     });
 
-    it('recovers at most `limit` runs per call', async () => {
-      for (let i = 0; i < 3; i++) await claimed();
-      expect(await store.recoverExpiredLeases(at(60_000), 2, DAY)).toHaveLength(2);
-      expect(await store.recoverExpiredLeases(at(60_000), 2, DAY)).toHaveLength(1);
-      expect(await store.recoverExpiredLeases(at(60_000), 2, DAY)).toEqual([]);
+    it('takes only the listed task types, oldest expiry first, at most `limit`', async () => {
+      const a = await claimed({ taskType: 'task-a', scheduledFor: at(0) });
+      const b = await claimed({ taskType: 'task-b', scheduledFor: at(1_000) });
+      const c = await claimed({ taskType: 'task-a', scheduledFor: at(2_000) });
+      expect(await takeOver(at(60_000), 10, { taskTypes: [] })).toEqual([]);
+      expect(await takeOver(at(60_000), 0)).toEqual([]);
+      expect(ids((await takeOver(at(60_000), 10, { taskTypes: ['task-b', 'task-c'] })).map((t) => t.run))).toEqual([b.id]);
+      expect(ids((await takeOver(at(60_000), 1, { taskTypes: ['task-a'] })).map((t) => t.run))).toEqual([a.id]);
+      expect(ids((await takeOver(at(60_000), 10)).map((t) => t.run))).toEqual([c.id]);
+      expect(await takeOver(at(60_000))).toEqual([]);
+    });
+
+    it('never takes pending or finished runs', async () => {
+      const pending = makeRun({ scheduledFor: at(10_000) });
+      await insertRuns(pending);
+      const done = await claimed();
+      expect(await store.finishRuns([completion(done, tokenOf(done))])).toEqual([true]);
+      expect(await takeOver(at(DAY))).toEqual([]);
     });
   });
 
@@ -348,21 +368,23 @@ export function runContract(ctx: ContractContext): void {
     });
   });
 
-  describe('countRuns and purgeExpiredRuns', () => {
-    it('counts the runs of one trigger in the given statuses', async () => {
-      const t1 = { triggerId: 'trg-count-1', taskType: 'task-a' };
-      await insertRuns(
-        makeRun(t1), makeRun(t1), makeRun({ ...t1, status: 'completed', expiresAt: at(DAY) }),
-        makeRun({ triggerId: 'trg-count-2', taskType: 'task-b' }),
-      );
-      expect(await store.countRuns('trg-count-1', ['pending'])).toBe(2);
-      expect(await store.countRuns('trg-count-1', ['pending', 'completed'])).toBe(3);
-      expect(await store.countRuns('trg-count-1', ['failed'])).toBe(0);
-      expect(await store.countRuns('trg-count-2', ['pending'])).toBe(1);
-      expect(await store.countRuns('trg-none', ['pending'])).toBe(0);
-      await claim(at(1_000), 1, { taskTypes: ['task-a'] });
-      expect(await store.countRuns('trg-count-1', ['pending'])).toBe(1);
-      expect(await store.countRuns('trg-count-1', ['running'])).toBe(1);
+  describe('cancelPendingRuns and purgeExpiredRuns', () => {
+    it('cancels every pending run of one trigger in one call, and nothing else', async () => {
+      const t1 = { triggerId: 'trg-cancel-1', taskType: 'task-a' };
+      const done = makeRun({ ...t1, status: 'completed', finishedAt: at(0), expiresAt: at(DAY) });
+      const other = makeRun({ triggerId: 'trg-cancel-2', taskType: 'task-b' });
+      await insertRuns(makeRun(t1), makeRun(t1), makeRun(t1), done, other);
+      const [running] = await claim(at(1_000), 1, { taskTypes: ['task-a'] });
+      expect(await store.cancelPendingRuns('trg-cancel-1', at(5_000), 1_000)).toBe(2);
+      expect(await ctx.countOf('trg-cancel-1', 'pending')).toBe(0);
+      const cancelled = await store.listRuns({ triggerId: 'trg-cancel-1', status: 'cancelled', limit: 10 });
+      expect(cancelled).toHaveLength(2);
+      for (const run of cancelled) expect(run).toMatchObject({ finishedAt: at(5_000), expiresAt: at(6_000), lease: null });
+      expect(await store.getRun((running as RunRecord).id)).toMatchObject({ status: 'running' });
+      expect(await store.getRun(done.id)).toEqual(done);
+      expect(await store.getRun(other.id)).toEqual(other);
+      expect(await store.cancelPendingRuns('trg-cancel-1', at(6_000), 1_000)).toBe(0);
+      expect(await store.cancelPendingRuns('trg-none', at(6_000), 1_000)).toBe(0);
     });
 
     it('purges only final runs whose expiresAt has passed, at most `limit`', async () => {

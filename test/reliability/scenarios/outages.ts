@@ -21,7 +21,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { overlappingExecutions } from '../checks.js';
 import type { Worker } from '../cluster.js';
 import type { ObservedRow, RunRow } from '../database.js';
-import { finish, scenario, type Environment, type ScenarioResult } from '../harness.js';
+import { finish, scenario, type Ending, type Environment, type ScenarioResult } from '../harness.js';
 import { startServer, stopServer } from '../services.js';
 import type { Outage, Settings } from '../settings.js';
 import { TASK } from '../tasks.js';
@@ -81,7 +81,7 @@ function healthThrough(w: Worker, window: Window): { degraded: boolean; recovere
   return { degraded: during !== undefined, recovered: okAgain !== undefined, throughout, text };
 }
 
-async function runOutage(env: Environment, server: 'PostgreSQL' | 'Redis', o: Outage): Promise<void> {
+async function runOutage(env: Environment, server: 'PostgreSQL' | 'Redis', o: Outage): Promise<Ending> {
   const { db, workers, result, log, settings } = env;
   await Promise.all(workers.map((w) => w.start()));
   const workload = await createWorkload(db.admin, o.triggers, 4);
@@ -158,6 +158,7 @@ async function runOutage(env: Environment, server: 'PostgreSQL' | 'Redis', o: Ou
       );
     }
   }
+  return ending;
 }
 
 function skippedByPhase(runs: RunRow[], window: Window): string {
@@ -197,9 +198,26 @@ async function startLockProbe(env: Environment, o: Outage): Promise<{ triggerId:
 }
 
 export function postgresRestart(settings: Settings): Promise<ScenarioResult> {
-  return scenario('postgres-restart', settings, { private: true }, (env) => runOutage(env, 'PostgreSQL', settings.postgresOutage));
+  return scenario('postgres-restart', settings, { private: true }, async (env) => void (await runOutage(env, 'PostgreSQL', settings.postgresOutage)));
 }
 
 export function redisRestart(settings: Settings): Promise<ScenarioResult> {
-  return scenario('redis-restart', settings, { redis: true, private: true }, (env) => runOutage(env, 'Redis', settings.redisOutage));
+  return scenario('redis-restart', settings, { redis: true, private: true }, async (env) => void (await runOutage(env, 'Redis', settings.redisOutage)));
+}
+
+/**
+ * Scenario 6, an outage longer than two leases: every lease lapses while PostgreSQL is down, and
+ * handlers finish during it. No process dies, so no run may be taken over (`lease_expired`) and
+ * no handler may run twice: holders renew their leases and write their outcomes before any
+ * instance takes a lapsed lease over.
+ */
+export function longOutage(settings: Settings): Promise<ScenarioResult> {
+  return scenario('long-outage', settings, { private: true }, async (env) => {
+    const o = settings.longOutage;
+    if (o.outageMs < 2 * settings.leaseMs) throw new Error(`the long outage must last at least 2 x leaseMs (${2 * settings.leaseMs} ms)`);
+    const ending = await runOutage(env, 'PostgreSQL', o);
+    const { takeovers } = ending.accounting;
+    if (takeovers > 0) env.result.violations.push(`${takeovers} run(s) taken over (lease_expired) although no process died: their handlers ran again`);
+    env.result.details.push(['runs taken over after the outage', String(takeovers)]);
+  });
 }
