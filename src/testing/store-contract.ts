@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../stores/types.js';
 import { auditAndCapabilityContract } from './store-contract/audit.js';
 import { makeContext } from './store-contract/context.js';
+import { jsonContract } from './store-contract/json.js';
 import { runContract } from './store-contract/runs.js';
 import { triggerContract } from './store-contract/triggers.js';
 
@@ -48,5 +49,6 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
     triggerContract(ctx);
     runContract(ctx);
     auditAndCapabilityContract(ctx, options);
+    jsonContract(ctx);
   });
 }
