@@ -32,10 +32,11 @@ export const bigNumber = fc.constantFrom(2 ** 53 + 2, 2 ** 64, -(2 ** 63), 1e300
 /** Depths at the limit, just beyond it, and far beyond (where recursive code overflows the stack). */
 const depth = fc.oneof(fc.constantFrom(MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 5_000, 20_000), fc.integer({ min: 1, max: 200 }));
 
-/** Hostile JSON values: each is JSON.parse-able text's value (no undefined, no functions). */
-export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
+const deepShape = fc.tuple(depth, fc.constantFrom('array', 'object') as fc.Arbitrary<'array' | 'object'>, fc.jsonValue({ maxDepth: 1 }));
+
+/** Hostile JSON that is not deeply nested (safe to pass to the recursive JSON.stringify). */
+const shallowHostileJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.tuple(depth, fc.constantFrom('array', 'object') as fc.Arbitrary<'array' | 'object'>, fc.jsonValue({ maxDepth: 1 })).map(([n, kind, leaf]) => nest(n, leaf, kind)),
   unstorableString,
   fc.tuple(unstorableString, fc.jsonValue({ maxDepth: 1 })).map(([key, value]) => withKey(key, value)),
   fc.dictionary(unstorableString, fc.string(), { minKeys: 1, maxKeys: 2 }).map((o) => ({ nested: [o] })),
@@ -46,6 +47,21 @@ export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer({ min: 10_000, max: 60_000 }).map((n) => ({ items: new Array<number>(n).fill(7) })),
   fc.integer({ min: 10_000, max: 200_000 }).map((n) => ({ text: 'é'.repeat(n) })),
   fc.string({ unit: 'binary', maxLength: 40 }).map((text) => ({ text })),
+);
+
+/** Hostile JSON values: each is JSON.parse-able text's value (no undefined, no functions). */
+export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
+  shallowHostileJson,
+  deepShape.map(([n, kind, leaf]) => nest(n, leaf, kind)),
+);
+
+/** The same shapes as JSON text, deep nesting written directly (a client's JSON.stringify would overflow first). */
+export const hostileJsonText: fc.Arbitrary<string> = fc.oneof(
+  shallowHostileJson.map((value) => JSON.stringify(value)),
+  deepShape.map(([n, kind, leaf]) => {
+    const [open, close] = kind === 'array' ? ['[', ']'] : ['{"k":', '}'];
+    return `${open.repeat(n)}${JSON.stringify(leaf)}${close.repeat(n)}`;
+  }),
 );
 
 /** True when `value` is within the limits: no NUL or lone surrogate, nesting at most MAX_JSON_DEPTH (a reference model, recursive on purpose for small values). */
