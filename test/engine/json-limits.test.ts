@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createScheduler, memoryStore } from 'punctual';
 import { jsonIssue, MAX_JSON_DEPTH, MAX_JSON_VALUES, preview, storableText } from '../../src/json-limits.js';
 import { nest, withKey } from '../hostile-json.js';
 
@@ -49,5 +50,16 @@ describe('preview', () => {
 describe('storableText', () => {
   it('replaces NUL and lone surrogates, keeps pairs', () => {
     expect(storableText('a\u0000b\ud800c\udc00 𝄞')).toBe('a\ufffdb\ufffdc\ufffd 𝄞');
+  });
+});
+
+describe('configuration errors', () => {
+  it('quote bad option values through the preview, so a BigInt or a cycle is a ConfigurationError, not a TypeError', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const make = (options: Record<string, unknown>) => () => createScheduler({ handlers: {}, store: memoryStore(), ...options } as never);
+    expect(make({ pollIntervalMs: 10n })).toThrow(expect.objectContaining({ name: 'ConfigurationError', message: expect.stringContaining('got a BigInt') }));
+    expect(make({ misfire: cyclic })).toThrow(expect.objectContaining({ name: 'ConfigurationError', message: expect.stringContaining('got an object') }));
+    expect(make({ calendars: { c: { weekly: [{ from: cyclic, to: '10:00', days: [1] }] } } })).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
   });
 });

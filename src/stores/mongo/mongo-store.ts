@@ -1,5 +1,6 @@
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError } from '../../errors.js';
+import { preview } from '../../json-limits.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
@@ -62,7 +63,7 @@ export class MongoStore implements Store {
     if (!db || typeof (db as Partial<Db>).collection !== 'function') throw new ConfigurationError('mongoStore needs a MongoDB Db (client.db(name))');
     const prefix = options.collectionPrefix ?? DEFAULT_COLLECTION_PREFIX;
     if (!isValidCollectionName(prefix)) {
-      throw new ConfigurationError(`mongoStore: collectionPrefix must be a string without "$" or NUL, not starting with "system.", got ${JSON.stringify(prefix)}`);
+      throw new ConfigurationError(`mongoStore: collectionPrefix must be a string without "$" or NUL, not starting with "system.", got ${preview(prefix)}`);
     }
     this.collections = collectionNames(prefix);
     this.triggers = db.collection<TriggerDoc>(this.collections.triggers, COLLECTION_OPTIONS);
