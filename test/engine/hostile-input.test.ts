@@ -1,7 +1,7 @@
 /**
  * Hostile JSON through the public API on every reachable store (memory always, PostgreSQL and
- * MongoDB when their servers answer): create, update, runNow, runMany, publish, pause and
- * backfill. Each call either succeeds with the same stored value on every store, or throws a
+ * MongoDB when their servers answer): create, update, runNow, runMany, publish, pause,
+ * backfill and list filters. Each call either succeeds with the same stored value on every store, or throws a
  * typed error (ValidationError, NotFoundError, ConflictError) with the same issues on every
  * store and writes nothing: triggers, runs and audit entries are counted before and after.
  */
@@ -62,12 +62,14 @@ type Op =
   | { kind: 'create-payload' | 'create-metadata' | 'update-payload' | 'update-metadata' | 'runNow' | 'runMany' | 'publish'; value: unknown }
   | { kind: 'create-field'; field: string; value: unknown }
   | { kind: 'pause'; value: unknown }
+  | { kind: 'list'; value: unknown; filter: 'triggers.name' | 'runs.taskType' | 'audit.owner' }
   | { kind: 'backfill'; value: unknown; end: 'from' | 'to' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constantFrom('create-payload', 'create-metadata', 'update-payload', 'update-metadata', 'runNow', 'runMany', 'publish' as const), value: hostileJson }),
   fc.record({ kind: fc.constant('create-field' as const), field: fc.constantFrom(...QUOTING_FIELDS, 'timing.startAt', 'schedule.timezone'), value: hostileJson }),
   fc.record({ kind: fc.constant('pause' as const), value: fc.oneof(unstorableString, fc.string({ maxLength: 20 }), hostileJson) }),
+  fc.record({ kind: fc.constant('list' as const), value: fc.oneof(unstorableString, fc.string({ maxLength: 10 }), hostileJson), filter: fc.constantFrom('triggers.name' as const, 'runs.taskType' as const, 'audit.owner' as const) }),
   fc.record({ kind: fc.constant('backfill' as const), value: fc.oneof(hostileJson, unstorableString), end: fc.constantFrom('from' as const, 'to' as const) }),
 );
 
@@ -109,6 +111,12 @@ async function apply(target: Target, operation: Op, name: string): Promise<unkno
       const paused = await scheduler.triggers.pause(ids.manual, { reason: operation.value as string });
       await scheduler.triggers.resume(ids.manual);
       return [paused.status, paused.pausedReason];
+    }
+    case 'list': {
+      const value = operation.value as string;
+      if (operation.filter === 'triggers.name') return scheduler.triggers.list({ name: value }).then((p) => p.total);
+      if (operation.filter === 'runs.taskType') return scheduler.runs.list({ taskType: value }).then((p) => p.total);
+      return scheduler.audit.list({ owner: value }).then((p) => p.total);
     }
     case 'backfill': {
       const range = { from: new Date(T0 - 3 * HOUR), to: new Date(T0), [operation.end]: operation.value } as never;
@@ -157,6 +165,8 @@ function fieldOf(operation: Op): string {
       return 'reason';
     case 'backfill':
       return operation.end;
+    case 'list':
+      return operation.filter.split('.')[1] as string;
     default:
       return 'payload';
   }
