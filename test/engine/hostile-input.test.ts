@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createScheduler, isPunctualError, memoryStore, type Scheduler, type Store } from 'punctual';
+import { createScheduler, isPunctualError, memoryStore, type Scheduler, type Store, type TaskContext } from 'punctual';
 import { TestClock } from 'punctual/testing';
 import { mongoStore } from '../../src/stores/mongo/index.js';
 import { postgresStore } from '../../src/stores/postgres/index.js';
@@ -204,7 +204,7 @@ describe('hostile JSON through the library API', () => {
 });
 
 /** What a handler of the finish-path test returns or throws, by payload. */
-const OUTCOMES: Record<string, () => unknown> = {
+const OUTCOMES: Record<string, (ctx: TaskContext) => unknown> = {
   deep: () => nest(10_000, 'leaf', 'object'),
   nul: () => ({ text: 'a\u0000b' }),
   surrogate: () => ['\ud800'],
@@ -214,6 +214,10 @@ const OUTCOMES: Record<string, () => unknown> = {
     return value;
   },
   fine: () => ({ text: 'ok 🎉', big: 2 ** 60, keys: JSON.parse('{"__proto__":1,"constructor":2}') as unknown }),
+  progressNul: async (ctx) => {
+    await ctx.progress(50, 'half \u0000 way \ud800');
+    return 'done';
+  },
   throwsNul: () => {
     throw new Error('bad \u0000 input \udc00 here');
   },
@@ -230,22 +234,22 @@ describe('handler results and errors beyond the limits', () => {
         store: makeStore(),
         pollIntervalMs: 100,
         metricsIntervalMs: 0,
-        handlers: { outcome: { schema: z.object({ kind: z.enum(Object.keys(OUTCOMES) as [string, ...string[]]) }), retry: { maxRetries: 0 }, run: async ({ kind }) => OUTCOMES[kind]?.() } },
+        handlers: { outcome: { schema: z.object({ kind: z.enum(Object.keys(OUTCOMES) as [string, ...string[]]) }), retry: { maxRetries: 0 }, run: async ({ kind }, ctx) => OUTCOMES[kind]?.(ctx) } },
       }));
       await scheduler.start();
       const trigger = await scheduler.triggers.create({ owner: 'o', name: 'finish', taskType: 'outcome', payload: { kind: 'fine' }, schedule: { manual: true } });
       const result: Record<string, unknown> = {};
       for (const kind of Object.keys(OUTCOMES)) {
         const run = await scheduler.triggers.runNow(trigger.id, { payload: { kind } });
-        await waitForEvent(scheduler, kind === 'fine' ? 'run:completed' : 'run:failed', (e) => e.run.id === run.id);
+        await waitForEvent(scheduler, kind === 'fine' || kind === 'progressNul' ? 'run:completed' : 'run:failed', (e) => e.run.id === run.id);
         const stored = await scheduler.runs.get(run.id);
-        result[kind] = normal({ status: stored.status, result: stored.result, error: stored.error });
+        result[kind] = normal({ status: stored.status, result: stored.result, error: stored.error, note: stored.progress?.note });
       }
       await scheduler.stop();
       seen.push(result);
     }
     if (pool) await dropSchema(pool, `${schema}_finish`);
-    const [first] = seen as [Record<string, { status: string; error?: { name: string; message: string } }>];
+    const [first] = seen as [Record<string, { status: string; note?: string; error?: { name: string; message: string } }>];
     for (const other of seen) expect(other).toEqual(first);
     expect(first.fine?.status).toBe('completed');
     for (const kind of ['deep', 'nul', 'surrogate', 'cyclic']) {
@@ -253,6 +257,7 @@ describe('handler results and errors beyond the limits', () => {
       expect(first[kind]?.error?.name, kind).toBe('NonRetryableError');
       expect(first[kind]?.error?.message, kind).toMatch(/^the handler's result cannot be stored \(result/);
     }
+    expect(first.progressNul).toMatchObject({ status: 'completed', note: 'half \ufffd way \ufffd' });
     expect(first.throwsNul?.error).toEqual({ name: 'Error', message: 'bad \ufffd input \ufffd here' });
   });
 });
