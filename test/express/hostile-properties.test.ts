@@ -48,6 +48,10 @@ const FIELDS: Record<string, (text: string) => string> = {
   'metadata.note': (t) => `"metadata":{"note":${t}}`,
   payload: (t) => `"payload":${t}`,
   'payload.subject': (t) => `"payload":{"to":"ops@example.com","subject":${t}}`,
+  // Body keys named like Object.prototype members are unknown fields.
+  ...Object.fromEntries(PROTOTYPE_NAMES.map((key) => [key, (t: string) => `"${key}":${t}`])),
+  'schedule.constructor': (t) => `"schedule":{"manual":true,"constructor":${t}}`,
+  'timing.__proto__': (t) => `"timing":{"__proto__":${t}}`,
 };
 const UPDATE_FIELDS = Object.keys(FIELDS);
 
