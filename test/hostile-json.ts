@@ -87,3 +87,15 @@ function hasLoneSurrogate(text: string): boolean {
   }
   return false;
 }
+
+/** Every item of a cursor-paged listing, counted (for before/after checks that nothing was written). */
+export async function countAll(list: (page: { limit: number; cursor?: string }) => Promise<{ items: unknown[]; nextCursor: string | null }>): Promise<number> {
+  let count = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await list({ limit: 500, ...(cursor ? { cursor } : {}) });
+    count += page.items.length;
+    if (!page.nextCursor) return count;
+    cursor = page.nextCursor;
+  }
+}

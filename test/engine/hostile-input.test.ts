@@ -12,10 +12,9 @@ import { createScheduler, isPunctualError, memoryStore, type Scheduler, type Sto
 import { TestClock } from 'punctual/testing';
 import { mongoStore } from '../../src/stores/mongo/index.js';
 import { postgresStore } from '../../src/stores/postgres/index.js';
-import { hostileJson, unstorableString, withinLimits } from '../hostile-json.js';
+import { countAll, hostileJson, nest, unstorableString, withinLimits } from '../hostile-json.js';
 import { mongoTarget, useDatabases } from '../mongo/databases.js';
 import { connectPostgres, dropSchema, randomSchema } from '../postgres/harness.js';
-import { nest } from '../hostile-json.js';
 import { HOUR, T0, testScheduler, track, waitForEvent } from './helpers.js';
 
 const RUNS = 60;
@@ -114,9 +113,9 @@ async function apply(target: Target, operation: Op, name: string): Promise<unkno
     }
     case 'list': {
       const value = operation.value as string;
-      if (operation.filter === 'triggers.name') return scheduler.triggers.list({ name: value }).then((p) => p.total);
-      if (operation.filter === 'runs.taskType') return scheduler.runs.list({ taskType: value }).then((p) => p.total);
-      return scheduler.audit.list({ owner: value }).then((p) => p.total);
+      if (operation.filter === 'triggers.name') return scheduler.triggers.list({ name: value }).then((p) => p.items.length);
+      if (operation.filter === 'runs.taskType') return scheduler.runs.list({ taskType: value }).then((p) => p.items.length);
+      return scheduler.audit.list({ owner: value }).then((p) => p.items.length);
     }
     case 'backfill': {
       const range = { from: new Date(T0 - 3 * HOUR), to: new Date(T0), [operation.end]: operation.value } as never;
@@ -129,12 +128,12 @@ async function apply(target: Target, operation: Op, name: string): Promise<unkno
 async function counts(target: Target): Promise<number[]> {
   const { scheduler, ids } = target;
   const [triggers, runs, audit, manual] = await Promise.all([
-    scheduler.triggers.list({ limit: 1 }),
-    scheduler.runs.list({ limit: 1 }),
-    scheduler.audit.list({ limit: 1 }),
+    countAll((page) => scheduler.triggers.list(page)),
+    countAll((page) => scheduler.runs.list(page)),
+    countAll((page) => scheduler.audit.list(page)),
     scheduler.triggers.get(ids.manual),
   ]);
-  return [triggers.total, runs.total, audit.total, manual.version];
+  return [triggers, runs, audit, manual.version];
 }
 
 async function outcomeOn(target: Target, operation: Op, name: string): Promise<Outcome> {

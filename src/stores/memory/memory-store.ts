@@ -1,6 +1,6 @@
 import { MemoryLockStore } from '../../locks/memory/memory-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
@@ -56,7 +56,7 @@ export class MemoryStore implements Store {
     return this.triggers.get(id, owner);
   }
 
-  async listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
+  async listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
     return this.triggers.list(query);
   }
 
@@ -102,7 +102,7 @@ export class MemoryStore implements Store {
     return this.runs.get(id, owner);
   }
 
-  async listRuns(query: RunQuery): Promise<Page<RunRecord>> {
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
     return this.runs.list(query);
   }
 
@@ -142,7 +142,7 @@ export class MemoryStore implements Store {
     this.audit.append(entry);
   }
 
-  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
     return this.audit.list(query);
   }
 

@@ -80,6 +80,8 @@ export const INDEXES: readonly IndexSpec[] = [
   },
   { collection: 'triggers', name: 'punctual_owner_created', key: { owner: 1, createdAt: 1, _id: 1 }, serves: 'listTriggers by owner' },
   { collection: 'triggers', name: 'punctual_created', key: { createdAt: 1, _id: 1 }, serves: 'listTriggers (admin view)' },
+  { collection: 'triggers', name: 'punctual_owner_name', key: { owner: 1, name: 1, _id: 1 }, serves: 'listTriggers by owner, by name or name prefix' },
+  { collection: 'triggers', name: 'punctual_name', key: { name: 1, _id: 1 }, serves: 'listTriggers by name or name prefix (admin view)' },
   {
     collection: 'runs',
     name: 'punctual_claim',

@@ -3,7 +3,7 @@ import { ConfigurationError, ConflictError } from '../../errors.js';
 import { preview } from '../../json-limits.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery, ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
@@ -122,8 +122,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
-    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.TRIGGER_LIST_SORT, query, fromTriggerDoc));
+  listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
+    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.triggerListSort(query), query.limit, fromTriggerDoc));
   }
 
   updateTrigger(write: TriggerWrite): Promise<boolean> {
@@ -201,8 +201,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listRuns(query: RunQuery): Promise<Page<RunRecord>> {
-    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query, fromRunDoc));
+  listRuns(query: RunQuery): Promise<RunRecord[]> {
+    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query.limit, fromRunDoc));
   }
 
   claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
@@ -310,8 +310,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
-    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query, fromAuditDoc));
+  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query.limit, fromAuditDoc));
   }
 
   /** The MongoDB lock store on `<prefix>locks` (one per store). */

@@ -35,10 +35,38 @@ export function triggerListFilter(query: TriggerQuery): Filter<TriggerDoc> {
   if (query.status !== undefined) filter.status = query.status;
   if (query.taskType !== undefined) filter.taskType = query.taskType;
   if (query.name !== undefined) filter.name = query.name;
+  // An anchored, case-sensitive regex without metacharacters: an index range scan on `name`.
+  if (query.namePrefix !== undefined) {
+    filter.name = { ...(query.name !== undefined ? { $eq: query.name } : {}), $regex: `^${escapeRegex(query.namePrefix)}` };
+  }
+  if (query.after) {
+    const field = query.sort === 'name' ? 'name' : 'createdAt';
+    Object.assign(filter, keysetAfter(field, query.after.value, query.after.id, query.order === 'desc' ? -1 : 1));
+  }
   return filter;
 }
 
+/** The order of a trigger listing: its sort key, then `_id`, both in `order`. */
+export function triggerListSort(query: Pick<TriggerQuery, 'sort' | 'order'>): Sort {
+  const direction = query.order === 'desc' ? -1 : 1;
+  return query.sort === 'name' ? { name: direction, _id: direction } : { createdAt: direction, _id: direction };
+}
+
+/** The order `findEventTriggers` pages in (creation order). */
 export const TRIGGER_LIST_SORT: Sort = { createdAt: 1, _id: 1 };
+
+/**
+ * Documents strictly after (`value`, `id`) in a listing sorted by `field` then `_id`, both in
+ * `direction`. Strings compare by code point (the default simple collation), as in every store.
+ */
+export function keysetAfter(field: string, value: Date | string, id: string, direction: 1 | -1): { $or: object[] } {
+  const beyond = direction === 1 ? '$gt' : '$lt';
+  return { $or: [{ [field]: { [beyond]: value } }, { [field]: value, _id: { [beyond]: id } }] };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /**
  * What one fire of `fireSlots` achieved. `eligible`: the trigger had the expected version when
@@ -68,6 +96,7 @@ export function runListFilter(query: RunQuery): Filter<RunDoc> {
       ...(query.to !== undefined ? { $lt: query.to } : {}),
     };
   }
+  if (query.after) Object.assign(filter, keysetAfter('scheduledFor', query.after.scheduledFor, query.after.id, -1));
   return filter;
 }
 
@@ -227,12 +256,13 @@ export function auditListFilter(query: AuditQuery): Filter<AuditDoc> {
   if (query.owner !== undefined) filter.owner = query.owner;
   if (query.triggerId !== undefined) filter.triggerId = query.triggerId;
   if (query.action !== undefined) filter.action = query.action;
+  if (query.after) Object.assign(filter, keysetAfter('at', query.after.at, query.after.id, -1));
   return filter;
 }
 
 export const AUDIT_LIST_SORT: Sort = { at: -1, _id: -1 };
 
-/** `skip`/`limit` of a page; `null` when the page is empty by construction (limit 0). */
+/** `skip`/`limit` of a `findEventTriggers` page; `null` when the page is empty by construction (limit 0). */
 export function pageWindow(query: { limit: number; offset: number }): { skip: number; limit: number } | null {
   const limit = Math.max(0, Math.floor(query.limit));
   return limit === 0 ? null : { skip: Math.max(0, Math.floor(query.offset)), limit };
