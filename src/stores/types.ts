@@ -88,12 +88,18 @@ export interface SlotFire {
 }
 
 /**
- * - `fired`: this call created the run and advanced the trigger.
+ * - `fired`: this call created the run and advanced the trigger; also when a retried fire finds
+ *   its run already there held under the fire's own lease token and the trigger advanced to
+ *   `next` (an earlier call wrote it but its answer was lost).
  * - `duplicate`: the run already existed (another instance fired the slot); the trigger was
  *   advanced if it still had `expectedVersion`.
  * - `stale`: the trigger changed since it was read (or is gone) and no run was created; re-read it.
+ * - `failed`: a store that writes a batch in several steps could not finish this fire (a write
+ *   failed or the server refused the run); the trigger did not advance past the slot as far as
+ *   it knows. Fire the same slot again later with the same lease token: its deterministic run id
+ *   makes the retry safe. Stores that write a batch atomically throw instead.
  */
-export type SlotFireResult = 'fired' | 'duplicate' | 'stale';
+export type SlotFireResult = 'fired' | 'duplicate' | 'stale' | 'failed';
 
 /** Claim pending runs whose `availableAt <= now`, highest priority first, then oldest `availableAt`. */
 export interface ClaimRequest {
@@ -243,6 +249,13 @@ export interface Store {
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Filter, order and cut one keyset page; see {@link AuditQuery}. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  /**
+   * Optional: what this deployment lacks that the operator should know (for example no TTL
+   * indexes, or no change notifications on a standalone MongoDB server), each in a sentence
+   * saying what the store does instead. Shown in `health()` as `store.notes`.
+   */
+  notes?(): readonly string[];
 
   /**
    * Optional: the lock store that goes with this store (e.g. MongoDB TTL locks in the same

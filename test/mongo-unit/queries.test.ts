@@ -14,7 +14,7 @@ describe('MongoDB queries: triggers', () => {
 
   it('finds active triggers due by a date, earliest first', () => {
     expect(q.dueTriggersFilter(at(10))).toEqual({ status: 'active', nextFireAt: { $lte: at(10) } });
-    expect(q.DUE_TRIGGERS_SORT).toEqual({ nextFireAt: 1 });
+    expect(q.DUE_TRIGGERS_SORT).toEqual({ nextFireAt: 1, _id: 1 });
   });
 
   it('finds the active triggers of an event', () => {
@@ -46,18 +46,6 @@ describe('MongoDB queries: triggers', () => {
     expect(q.triggerListFilter({ sort: 'name', order: 'desc', limit: 10, after: { value: 'nm', id: 'b' } })).toEqual({
       $or: [{ name: { $lt: 'nm' } }, { name: 'nm', _id: { $lt: 'b' } }],
     });
-  });
-
-  it.each([
-    [{ eligible: true, hasRun: true, inserted: true, advanced: false, runExists: false }, 'fired'],
-    [{ eligible: true, hasRun: true, inserted: false, advanced: true, runExists: false }, 'duplicate'],
-    [{ eligible: true, hasRun: false, advanced: true, runExists: false }, 'fired'],
-    [{ eligible: true, hasRun: false, advanced: false, runExists: false }, 'stale'],
-    [{ eligible: false, hasRun: true, advanced: false, runExists: true }, 'duplicate'],
-    [{ eligible: false, hasRun: true, advanced: false, runExists: false }, 'stale'],
-    [{ eligible: false, hasRun: false, advanced: false, runExists: false }, 'stale'],
-  ] as const)('slot fire outcome %o is %s', (outcome, result) => {
-    expect(q.slotFireResult(outcome)).toBe(result);
   });
 });
 
@@ -156,7 +144,7 @@ describe('MongoDB queries: runs', () => {
       error: { name: 'LeaseLostError' },
     });
     expect(q.expiredLeasesFilter(at(1))).toEqual({ status: 'running', 'lease.expiresAt': { $lte: at(1) } });
-    expect(q.EXPIRED_LEASES_SORT).toEqual({ 'lease.expiresAt': 1 });
+    expect(q.EXPIRED_LEASES_SORT).toEqual({ 'lease.expiresAt': 1, _id: 1 });
   });
 
   it('cancels pending runs at once and flags running ones', () => {

@@ -1,3 +1,4 @@
+import { heldByFire, isAdvancedTo } from '../fire-retry.js';
 import { MemoryLockStore } from '../../locks/memory/memory-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
@@ -85,10 +86,13 @@ export class MemoryStore implements Store {
     }
     return fires.map((fire): SlotFireResult => {
       const runExists = fire.run !== null && this.runs.has(fire.run.id);
+      // A retry of a fire already written: its run is held under the fire's own token.
+      const own = runExists && heldByFire(this.runs.get(fire.run!.id), fire.run);
       if (!this.triggers.replace(fire.triggerId, fire.expectedVersion, fire.next)) {
+        if (own && isAdvancedTo(this.triggers.get(fire.triggerId), fire.next)) return 'fired';
         return runExists ? 'duplicate' : 'stale';
       }
-      if (runExists) return 'duplicate';
+      if (runExists) return own ? 'fired' : 'duplicate';
       if (fire.run) this.runs.insert(fire.run);
       return 'fired';
     });

@@ -7,7 +7,7 @@
 import type { Filter, Sort, UpdateFilter } from 'mongodb';
 import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, RunError, RunRecord, RunStatus } from '../../types.js';
-import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, SlotFireResult, TriggerQuery } from '../types.js';
+import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, TriggerQuery } from '../types.js';
 import { toStorable, type AuditDoc, type RunDoc, type TriggerDoc } from './documents.js';
 
 // ---- Triggers ----
@@ -22,7 +22,7 @@ export function dueTriggersFilter(until: Date): Filter<TriggerDoc> {
   return { status: 'active', nextFireAt: { $lte: until } };
 }
 
-export const DUE_TRIGGERS_SORT: Sort = { nextFireAt: 1 };
+export const DUE_TRIGGERS_SORT: Sort = { nextFireAt: 1, _id: 1 };
 
 /** Active triggers fired by `event` (index `punctual_event`), listed in {@link TRIGGER_LIST_SORT} order. */
 export function eventTriggersFilter(event: string): Filter<TriggerDoc> {
@@ -68,19 +68,6 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/**
- * What one fire of `fireSlots` achieved. `eligible`: the trigger had the expected version when
- * read; `inserted`: this call created the run (undefined without a run); `advanced`: the trigger
- * compare-and-set matched; `runExists`: for an ineligible fire, its run was found.
- */
-export function slotFireResult(outcome: { eligible: boolean; hasRun: boolean; inserted?: boolean; advanced: boolean; runExists: boolean }): SlotFireResult {
-  if (outcome.eligible) {
-    if (outcome.hasRun) return outcome.inserted ? 'fired' : 'duplicate';
-    return outcome.advanced ? 'fired' : 'stale';
-  }
-  return outcome.hasRun && outcome.runExists ? 'duplicate' : 'stale';
-}
-
 // ---- Runs: history ----
 
 export function runListFilter(query: RunQuery): Filter<RunDoc> {
@@ -109,6 +96,15 @@ export function countRunsFilter(triggerId: string, statuses: readonly RunStatus[
 /** A run by id, owned by `owner` when given. */
 export function runById(id: string, owner?: string): Filter<RunDoc> {
   return owner === undefined ? { _id: id } : { _id: id, owner };
+}
+
+/**
+ * A run a fire created, only while nobody has touched it: a run created claimed is still held
+ * under the fire's own lease, a pending one was never claimed (a claim sets `startedAt`, which
+ * a deferral back to pending keeps).
+ */
+export function untouchedRun(run: RunRecord): Filter<RunDoc> {
+  return run.lease ? { _id: run.id, status: 'running', 'lease.token': run.lease.token } : { _id: run.id, status: 'pending', startedAt: null };
 }
 
 // ---- Runs: claiming ----
@@ -187,7 +183,7 @@ export function expiredLeasesFilter(now: Date): Filter<RunDoc> {
   return { status: 'running', 'lease.expiresAt': { $lte: now } };
 }
 
-export const EXPIRED_LEASES_SORT: Sort = { 'lease.expiresAt': 1 };
+export const EXPIRED_LEASES_SORT: Sort = { 'lease.expiresAt': 1, _id: 1 };
 
 /**
  * Taking over one expired run: its filter holds only while the same lease is still there and

@@ -192,13 +192,15 @@ export class PostgresStore implements Store {
       run: fire.run ? encodeRun(fire.run) : null,
     }));
     const conflict: Conflict = (constraint) => `A fired trigger's new name is already used by its owner (${constraint ?? 'unique constraint'}).`;
-    const { rows } = await this.named<{ i: number; advanced: boolean; inserted: boolean; run_existed: boolean }>(
+    const { rows } = await this.named<{ i: number; advanced: boolean; inserted: boolean; run_existed: boolean; retried: boolean }>(
       'fireSlots', this.sql.fireSlots, [JSON.stringify(input)], conflict,
     );
     const results = new Array<SlotFireResult>(fires.length).fill('stale');
     for (const row of rows) {
       const hasRun = fires[row.i]?.run != null;
       if (row.advanced) results[row.i] = !hasRun || row.inserted ? 'fired' : 'duplicate';
+      // A retry of a fire that was committed but whose answer was lost.
+      else if (row.retried) results[row.i] = 'fired';
       else results[row.i] = row.run_existed ? 'duplicate' : 'stale';
     }
     return results;

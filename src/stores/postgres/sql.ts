@@ -110,7 +110,9 @@ export class PostgresSql {
    * lock the triggers still at their expected version (first item per trigger, in id order so
    * concurrent batches cannot deadlock), insert their runs (`ON CONFLICT (id) DO NOTHING`: the
    * deterministic slot id makes a second firing a no-op), advance them, and answer per item
-   * whether it advanced, inserted its run, or (when not advanced) found the run already there.
+   * whether it advanced, inserted its run, or (when not advanced) found the run already there,
+   * and whether it is a retry of a fire already written (`retried`: its run held under the
+   * fire's lease token and the trigger at the fire's `next`).
    */
   get fireSlots(): string {
     const triggerCols = TRIGGER_COLUMNS.filter((c) => c.name !== 'id');
@@ -138,7 +140,14 @@ export class PostgresSql {
       SELECT input.i,
         locked.i IS NOT NULL AS advanced,
         EXISTS (SELECT 1 FROM inserted WHERE inserted.id = input.run_id) AS inserted,
-        locked.i IS NULL AND EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id) AS run_existed
+        locked.i IS NULL AND EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id) AS run_existed,
+        locked.i IS NULL AND EXISTS (
+          SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id AND r.status = 'running' AND r.lease_token = input.run->>'lease_token'
+        ) AND EXISTS (
+          SELECT 1 FROM ${this.triggers} t WHERE t.id = input.trigger_id AND t.version = (input.trg->>'version')::integer
+            AND t.run_count = (input.trg->>'run_count')::integer AND t.status = input.trg->>'status'
+            AND t.next_fire_at IS NOT DISTINCT FROM (input.trg->>'next_fire_at')::timestamptz
+        ) AS retried
       FROM input LEFT JOIN locked USING (i)
       ORDER BY input.i`;
   }

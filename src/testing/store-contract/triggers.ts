@@ -285,6 +285,22 @@ export function triggerContract(ctx: ContractContext): void {
       expect(await store.getRun(claimed.id)).toMatchObject({ status: 'completed', attempt: 1, lease: null });
     });
 
+    it('reports fired for a retry of a fire already written: its run held under the fire\'s token, the trigger at next', async () => {
+      const trigger = makeTrigger({ nextFireAt: at(0) });
+      await store.insertTrigger(trigger);
+      const lease = { token: 'fire-token', instanceId: 'firing-instance', expiresAt: at(30_000) };
+      const claimed: RunRecord = { ...slotRun(trigger), status: 'running', attempt: 1, startedAt: at(0), instanceId: 'firing-instance', lease };
+      const fire = slot(trigger, claimed);
+      expect(await store.fireSlots([fire])).toEqual(['fired']);
+      // The same fire again (its first answer lost): still fired, nothing written twice.
+      expect(await store.fireSlots([fire])).toEqual(['fired']);
+      expect(await store.getTrigger(trigger.id)).toEqual(fire.next);
+      expect(await store.countRuns(trigger.id, ['running'])).toBe(1);
+      // Another instance's fire of the same slot, under another token, is a duplicate.
+      const other: RunRecord = { ...claimed, lease: { ...lease, token: 'other-token' } };
+      expect(await store.fireSlots([slot(trigger, other)])).toEqual(['duplicate']);
+    });
+
     it('advances the trigger without a run when run is null', async () => {
       const trigger = makeTrigger({ nextFireAt: at(0) });
       await store.insertTrigger(trigger);
