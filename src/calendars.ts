@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors.js';
+import { preview } from './json-limits.js';
 import { isValidZone } from './schedules/cron.js';
 import { wallOf, zoneOf } from './schedules/wall-time.js';
 
@@ -37,27 +38,27 @@ export class Calendar {
   ) {
     const problems: string[] = [];
     const timezone = definition.timezone ?? 'UTC';
-    if (!isValidZone(timezone)) problems.push(`timezone ${JSON.stringify(timezone)} is not an IANA zone`);
+    if (!isValidZone(timezone)) problems.push(`timezone ${preview(timezone)} is not an IANA zone`);
     this.zone = zoneOf(isValidZone(timezone) ? timezone : 'UTC');
     this.dates = new Set();
     for (const date of definition.dates ?? []) {
       if (isCalendarDate(date)) this.dates.add(date);
-      else problems.push(`dates: ${JSON.stringify(date)} is not a YYYY-MM-DD date`);
+      else problems.push(`dates: ${preview(date)} is not a YYYY-MM-DD date`);
     }
     this.weekly = [];
     for (const w of definition.weekly ?? []) {
       const from = minutesOf(w?.from);
       const to = minutesOf(w?.to);
       const days = Array.isArray(w?.days) ? w.days : [];
-      if (from === null || to === null || from >= to) problems.push(`weekly: from/to must be HH:mm with from before to, got ${JSON.stringify(w)}`);
-      else if (days.length === 0 || !days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6)) problems.push(`weekly: days must be 0 (Sunday) to 6, got ${JSON.stringify(w.days)}`);
+      if (from === null || to === null || from >= to) problems.push(`weekly: from/to must be HH:mm with from before to, got from ${preview(w?.from)}, to ${preview(w?.to)}`);
+      else if (days.length === 0 || !days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6)) problems.push(`weekly: days must be 0 (Sunday) to 6, got ${preview(w.days)}`);
       else this.weekly.push({ days: new Set(days), from, to });
     }
     this.windows = [];
     for (const w of definition.windows ?? []) {
       const start = instantOf(w?.start);
       const end = instantOf(w?.end);
-      if (start === null || end === null || start >= end) problems.push(`windows: start/end must be ISO instants with an offset, start before end, got ${JSON.stringify(w)}`);
+      if (start === null || end === null || start >= end) problems.push(`windows: start/end must be ISO instants with an offset, start before end, got start ${preview(w?.start)}, end ${preview(w?.end)}`);
       else this.windows.push({ start, end });
     }
     if (problems.length > 0) throw new ConfigurationError(`Invalid calendar ${JSON.stringify(name)}: ${problems.join('; ')}`);

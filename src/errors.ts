@@ -1,3 +1,5 @@
+import { storableText } from './json-limits.js';
+
 /** Machine-readable error codes. Match on `code` (or `name`), never on message text. */
 export type PunctualErrorCode =
   | 'VALIDATION'
@@ -158,8 +160,8 @@ export function isPunctualError<N extends keyof PunctualErrorsByName = 'Punctual
 
 /** Name and message of any thrown value, safe to store in history (no stack, no extra fields). */
 export function describeError(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name || 'Error', message: truncate(error.message) };
-  return { name: 'Error', message: truncate(typeof error === 'string' ? error : safeString(error)) };
+  if (error instanceof Error) return { name: storableText(truncate(safeString(error.name) || 'Error')), message: storableText(truncate(safeString(error.message))) };
+  return { name: 'Error', message: storableText(truncate(typeof error === 'string' ? error : safeString(error))) };
 }
 
 function safeString(value: unknown): string {

@@ -7,6 +7,7 @@ export type { HandlerDefinition, HandlerMap, HandlersFor, PayloadOf, SchemaMap, 
 export type { CreateTriggerInput, UpdateTriggerInput, TriggerSettings, AnyPayload, ActorOptionsLike as ActorOptions } from './trigger-input.js';
 export type { TriggersApi, TriggerListQuery, RunNowOptions, RunManyItem, RunManyOptions, ScopedCreateTriggerInput } from './triggers.js';
 export { MAX_RUN_MANY } from './triggers.js';
+export { MAX_JSON_DEPTH, MAX_JSON_VALUES } from './json-limits.js';
 export type { RunsApi, RunListQuery } from './runs.js';
 export type { PublishOptions, PublishResult } from './publish.js';
 export type { CalendarDefinition } from './calendars.js';

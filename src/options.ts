@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { buildCalendars, type Calendar, type CalendarDefinition } from './calendars.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigurationError } from './errors.js';
+import { preview } from './json-limits.js';
 import type { LockStore } from './locks/types.js';
 import { randomId, systemRandom, type RandomSource } from './random.js';
 import { MAX_TIMEOUT_MS, type HandlersFor, type SchemaMap } from './registry.js';
@@ -124,7 +125,7 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
     const value = options[key];
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      problems.push(`${key} must be an integer from ${min} to ${max}, got ${preview(value)}`);
       return fallback;
     }
     return value;
@@ -185,6 +186,6 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
 function oneOf<T extends string>(value: unknown, valid: readonly T[], fallback: T, key: string, problems: string[]): T {
   if (value === undefined) return fallback;
   if (typeof value === 'string' && (valid as readonly string[]).includes(value)) return value as T;
-  problems.push(`${key} must be one of ${valid.map((v) => `"${v}"`).join(', ')}, got ${JSON.stringify(value)}`);
+  problems.push(`${key} must be one of ${valid.map((v) => `"${v}"`).join(', ')}, got ${preview(value)}`);
   return fallback;
 }

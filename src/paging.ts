@@ -1,5 +1,6 @@
 import { MAX_CURSOR_LENGTH } from './cursor.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { preview, textIssue } from './json-limits.js';
 import type { PageQuery } from './types.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -13,7 +14,7 @@ export function checkPage(query: PageQuery): { limit: number; cursor: string | u
   const issues: ValidationIssue[] = [];
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${JSON.stringify(query.limit)}` });
+    issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${preview(query.limit)}` });
   }
   if ((query as { offset?: unknown }).offset !== undefined) {
     issues.push({ path: 'offset', message: 'offset paging was removed: pass the nextCursor of the previous page as cursor' });
@@ -29,7 +30,7 @@ export function checkPage(query: PageQuery): { limit: number; cursor: string | u
 export function checkChoice<T extends string>(value: unknown, allowed: readonly T[], path: string, issues: ValidationIssue[]): void {
   if (value === undefined) return;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    issues.push({ path, message: `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${clip(JSON.stringify(value))}` });
+    issues.push({ path, message: `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${preview(value)}` });
   }
 }
 
@@ -37,6 +38,10 @@ export function checkChoice<T extends string>(value: unknown, allowed: readonly 
 export function checkText(value: unknown, path: string, issues: ValidationIssue[]): void {
   if (value === undefined) return;
   if (typeof value !== 'string' || value.length === 0 || value.length > 200) issues.push({ path, message: 'must be a string of 1-200 characters' });
+  else {
+    const bad = textIssue(value, path);
+    if (bad) issues.push(bad);
+  }
 }
 
 /** Checks an optional Date filter. */
@@ -48,9 +53,4 @@ export function checkDate(value: unknown, path: string, issues: ValidationIssue[
 /** Throws one ValidationError for all the issues found, if any. */
 export function throwIfIssues(issues: ValidationIssue[], subject: string): void {
   if (issues.length > 0) throw ValidationError.from(issues, subject);
-}
-
-function clip(text: string | undefined): string {
-  const t = text ?? 'undefined';
-  return t.length > 60 ? `${t.slice(0, 60)}…` : t;
 }

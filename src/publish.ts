@@ -1,5 +1,6 @@
 import { buildRun, type ApiContext, type Engine } from './engine.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { jsonIssue } from './json-limits.js';
 import { checkEventName, eventMatches } from './schedules/event.js';
 import { ID_PATTERN } from './trigger-input.js';
 import type { RunRecord, TriggerRecord } from './types.js';
@@ -33,8 +34,10 @@ export async function publishEvent(engine: ApiContext, name: string, data: unkno
   if (options.id !== undefined && !(typeof options.id === 'string' && ID_PATTERN.test(options.id))) {
     issues.push({ path: 'id', message: 'must be 1-200 letters, digits, "_-.:@"' });
   }
-  const json = safeJson(data);
-  if (json === null) issues.push({ path: 'data', message: 'must be JSON-serializable' });
+  const dataIssue = data === undefined ? null : jsonIssue(data, 'data', { dates: true });
+  const json = dataIssue ? null : safeJson(data);
+  if (dataIssue) issues.push(dataIssue);
+  else if (json === null) issues.push({ path: 'data', message: 'must be JSON-serializable' });
   else if (Buffer.byteLength(json) > MAX_DATA_BYTES) issues.push({ path: 'data', message: `must be at most ${MAX_DATA_BYTES} bytes of JSON` });
   if (issues.length > 0) throw ValidationError.from(issues, 'Invalid event');
   await engine.ready();

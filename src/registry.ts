@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ConfigurationError, ValidationError, type ValidationIssue } from './errors.js';
+import { jsonIssue, preview } from './json-limits.js';
 import { retryOptionIssues, type RetryPolicy } from './retry.js';
 import type { RetryOptions, RunSource } from './types.js';
 
@@ -101,21 +102,24 @@ export class HandlerRegistry {
   }
 
   /**
-   * Validates `payload` against the task type's schema. Returns the schema's output value;
+   * Validates `payload` against the JSON limits (see json-limits.ts), then the task type's
+   * schema, which never sees a value beyond the limits. Returns the schema's output value;
    * throws ValidationError (paths prefixed with `payload`) when it does not match.
    */
   async validate(type: string, payload: unknown): Promise<unknown> {
     const definition = this.handlers.get(type);
     if (!definition) {
       throw ValidationError.from(
-        [{ path: 'taskType', message: `unknown task type ${JSON.stringify(type)}; registered: ${this.types.join(', ') || '(none)'}` }],
+        [{ path: 'taskType', message: `unknown task type ${preview(type)}; registered: ${this.types.join(', ') || '(none)'}` }],
         'Invalid trigger',
       );
     }
+    const beyondLimits = payload === undefined ? null : jsonIssue(payload, 'payload');
+    if (beyondLimits) throw ValidationError.from([beyondLimits], `Invalid payload for task type ${preview(type)}`);
     let result = definition.schema['~standard'].validate(payload);
     if (result instanceof Promise) result = await result;
     if (result.issues) {
-      throw ValidationError.from(result.issues.map(toIssue), `Invalid payload for task type ${JSON.stringify(type)}`);
+      throw ValidationError.from(result.issues.map(toIssue), `Invalid payload for task type ${preview(type)}`);
     }
     return result.value;
   }

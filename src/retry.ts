@@ -1,4 +1,5 @@
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { preview } from './json-limits.js';
 import type { RandomSource } from './random.js';
 import type { RetryOptions } from './types.js';
 
@@ -51,7 +52,7 @@ export function retryOptionIssues(options: unknown, path: string): ValidationIss
     const v = o[key];
     if (v === undefined) return;
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-      issues.push({ path: `${path}.${key}`, message: `must be ${rule}, got ${JSON.stringify(v)}` });
+      issues.push({ path: `${path}.${key}`, message: `must be ${rule}, got ${preview(v)}` });
     }
   };
   check('maxRetries', (v) => Number.isInteger(v) && v >= 0 && v <= MAX_RETRIES, `an integer from 0 to ${MAX_RETRIES}`);

@@ -1,14 +1,15 @@
 /** A run's abort switch and the race between a handler and its abort. */
 
-/** Why a handler's result cannot be stored (a cycle, a BigInt...), or null when it can. */
+import { jsonIssue } from './json-limits.js';
+
+/**
+ * Why a handler's result cannot be stored (too deep, a cycle, a BigInt, NUL in a string...),
+ * or null when it can. `undefined` (no result) is fine.
+ */
 export function unstorable(value: unknown): string | null {
-  if (value === undefined || value === null || typeof value !== 'object') return typeof value === 'bigint' ? 'a BigInt' : null;
-  try {
-    JSON.stringify(value);
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
+  if (value === undefined) return null;
+  const issue = jsonIssue(value, 'result', { dates: true });
+  return issue ? `${issue.path}: ${issue.message}` : null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { jsonIssue, preview, textIssue } from './json-limits.js';
 import type { HandlerRegistry, PayloadOf, SchemaMap } from './registry.js';
 import { MAX_TIMEOUT_MS } from './registry.js';
 import { retryOptionIssues } from './retry.js';
@@ -131,7 +132,7 @@ export async function validateTriggerFields(
   }
   if (required('name')) {
     if (typeof o.name === 'string' && NAME_PATTERN.test(o.name)) out.name = o.name;
-    else issues.push({ path: 'name', message: `must be 1-100 letters, digits, "-" or "_", got ${JSON.stringify(o.name)}` });
+    else issues.push({ path: 'name', message: `must be 1-100 letters, digits, "-" or "_", got ${preview(o.name)}` });
   }
   if (required('schedule')) {
     try {
@@ -148,7 +149,7 @@ export async function validateTriggerFields(
       if (mode.partial && !has('payload')) issues.push({ path: 'payload', message: 'is required when taskType changes' });
     } else {
       taskType = undefined;
-      issues.push({ path: 'taskType', message: `unknown task type ${JSON.stringify(o.taskType)}; registered: ${registry.types.join(', ') || '(none)'}` });
+      issues.push({ path: 'taskType', message: `unknown task type ${preview(o.taskType)}; registered: ${registry.types.join(', ') || '(none)'}` });
     }
   }
   if ((mode.partial ? has('payload') : true) && taskType !== undefined) {
@@ -178,8 +179,8 @@ export async function validateTriggerFields(
     else issues.push({ path: 'paused', message: 'must be true or false' });
   }
   if (has('metadata')) {
-    const problem = metadataProblem(o.metadata);
-    if (problem) issues.push({ path: 'metadata', message: problem });
+    const problem = metadataIssue(o.metadata);
+    if (problem) issues.push(problem);
     else out.metadata = structuredClone(o.metadata as Record<string, unknown>);
   }
   if (issues.length > 0) throw ValidationError.from(issues, subject);
@@ -190,25 +191,21 @@ function integer(o: Record<string, unknown>, key: string, min: number, max: numb
   const v = o[key];
   if (v === undefined) return;
   if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) out[key] = v;
-  else issues.push({ path: `${prefix}${key}`, message: `must be an integer from ${min} to ${max}${note}, got ${JSON.stringify(v)}` });
+  else issues.push({ path: `${prefix}${key}`, message: `must be an integer from ${min} to ${max}${note}, got ${preview(v)}` });
 }
 
 function choice(o: Record<string, unknown>, key: keyof ValidTriggerFields, valid: string[], issues: ValidationIssue[], out: Record<string, unknown>): void {
   const v = o[key];
   if (v === undefined) return;
   if (typeof v === 'string' && valid.includes(v)) out[key] = v;
-  else issues.push({ path: key, message: `must be one of ${valid.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(v)}` });
+  else issues.push({ path: key, message: `must be one of ${valid.map((x) => `"${x}"`).join(', ')}, got ${preview(v)}` });
 }
 
-function metadataProblem(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a plain object';
-  try {
-    const json = JSON.stringify(value);
-    if (Buffer.byteLength(json) > MAX_METADATA_BYTES) return `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON`;
-  } catch {
-    return 'must be JSON-serializable';
-  }
-  return null;
+function metadataIssue(value: unknown): ValidationIssue | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { path: 'metadata', message: 'must be a plain object' };
+  // JSON.stringify is safe once the limits hold: plain data, bounded depth.
+  const tooBig = (): boolean => Buffer.byteLength(JSON.stringify(value)) > MAX_METADATA_BYTES;
+  return jsonIssue(value, 'metadata') ?? (tooBig() ? { path: 'metadata', message: `must serialize to at most ${MAX_METADATA_BYTES} bytes of JSON` } : null);
 }
 
 /** Ids are 1-200 characters of letters, digits and `_ - . : @`. */
@@ -216,7 +213,7 @@ export const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,200}$/;
 
 export function checkId(id: unknown, what: 'trigger' | 'run'): string {
   if (typeof id === 'string' && ID_PATTERN.test(id)) return id;
-  throw ValidationError.from([{ path: 'id', message: `must be a ${what} id (1-200 letters, digits, "_-.:@"), got ${JSON.stringify(id)}` }], `Invalid ${what} id`);
+  throw ValidationError.from([{ path: 'id', message: `must be a ${what} id (1-200 letters, digits, "_-.:@"), got ${preview(id)}` }], `Invalid ${what} id`);
 }
 
 /** Who did it, for the audit trail. */
@@ -229,6 +226,8 @@ export function resolveActor(options: ActorOptionsLike, scopeOwner?: string): st
   if (options.actor !== undefined && (typeof options.actor !== 'string' || options.actor.length === 0 || options.actor.length > 200)) {
     throw ValidationError.from([{ path: 'actor', message: 'must be a string of 1-200 characters' }], 'Invalid actor');
   }
+  const unstorable = textIssue(options.actor, 'actor');
+  if (unstorable) throw ValidationError.from([unstorable], 'Invalid actor');
   return options.actor ?? scopeOwner ?? 'system';
 }
 
@@ -247,7 +246,7 @@ function checkTiming(value: unknown, calendarNames: ReadonlySet<string>, issues:
     const v = t[key];
     if (v === undefined) continue;
     const ms = v instanceof Date ? v.getTime() : typeof v === 'string' && /(Z|[+-]\d{2}:?\d{2})$/i.test(v) ? Date.parse(v) : Number.NaN;
-    if (Number.isNaN(ms)) issues.push({ path: `timing.${key}`, message: `must be a Date or an ISO-8601 string with an offset, got ${JSON.stringify(v)}` });
+    if (Number.isNaN(ms)) issues.push({ path: `timing.${key}`, message: `must be a Date or an ISO-8601 string with an offset, got ${preview(v)}` });
     else timing[key] = new Date(ms).toISOString();
   }
   if (timing.startAt && timing.endAt && timing.startAt >= timing.endAt) issues.push({ path: 'timing.endAt', message: 'must be after timing.startAt' });
@@ -259,7 +258,7 @@ function checkTiming(value: unknown, calendarNames: ReadonlySet<string>, issues:
     } else {
       const unknown = t.calendars.filter((c: string) => !calendarNames.has(c));
       if (unknown.length > 0) {
-        issues.push({ path: 'timing.calendars', message: `unknown calendar ${unknown.map((c) => JSON.stringify(c)).join(', ')}; defined: ${[...calendarNames].join(', ') || '(none; see the scheduler option calendars)'}` });
+        issues.push({ path: 'timing.calendars', message: `unknown calendar ${unknown.map((c) => preview(c)).join(', ')}; defined: ${[...calendarNames].join(', ') || '(none; see the scheduler option calendars)'}` });
       } else timing.calendars = [...new Set(t.calendars as string[])];
     }
   }

@@ -1,6 +1,7 @@
 import { buildRun, recordAudit, slotRunId, type ApiContext, type Engine } from './engine.js';
 import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
 import { decodeCursor, pageOf } from './cursor.js';
+import { textIssue } from './json-limits.js';
 import type { TriggerQuery } from './stores/types.js';
 import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 import type { SchemaMap } from './registry.js';
@@ -270,6 +271,8 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     if (options.reason !== undefined && (typeof options.reason !== 'string' || options.reason.length > 500)) {
       throw ValidationError.from([{ path: 'reason', message: 'must be a string of at most 500 characters' }], 'Invalid pause');
     }
+    const badReason = textIssue(options.reason, 'reason');
+    if (badReason) throw ValidationError.from([badReason], 'Invalid pause');
     const { next, changed } = await this.modify(id, (current) => {
       if (current.status !== 'active') return null;
       return { ...current, status: 'paused', ...(options.reason ? { pausedReason: options.reason } : {}) };

@@ -7,6 +7,7 @@ import type { Scheduler, SchemaMap } from 'punctual';
 import { authenticate, type AuthOptions, type Principal } from './auth.js';
 import { dashboardRouter, type DashboardMountOptions } from './dashboard.js';
 import { errorHandler, notFoundHandler, sendError } from './errors.js';
+import { authFailureLimiter, noStore, type AuthFailureLimit } from './guards.js';
 import { jsonOnly } from './input.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { createMetrics, type AppMetrics } from './metrics.js';
@@ -27,6 +28,8 @@ export interface AppOptions<S extends SchemaMap = SchemaMap> {
    * balancer. `false` turns it off.
    */
   rateLimit?: false | { windowMs?: number; limit?: number; store?: RateLimitStore };
+  /** Failed authentications (401s) per client address: default 50 per 15 minutes, then 429. `false` turns it off. */
+  authFailureLimit?: false | AuthFailureLimit;
   /** Largest accepted JSON body. Default `64kb`. */
   bodyLimit?: string | number;
   /** Express `trust proxy`: set it to your proxy hops so `req.ip` (and the rate limit) sees clients. Default false. */
@@ -77,8 +80,10 @@ export function createApp<S extends SchemaMap>(options: AppOptions<S>): Express 
   const router = express.Router();
   healthRoute(router, scheduler, limiter);
   metricsRoute(router, metrics.handler, options.metrics?.token, limiter);
-  // Everything below needs a valid token; bodies are parsed only after it was checked.
-  router.use('/api/scheduler', authenticate(options.auth), limiter, jsonOnly, express.json({ limit: options.bodyLimit ?? '64kb' }));
+  // Everything below needs a valid token; bodies are parsed only after it was checked. Owner
+  // data is never cached, and addresses that keep failing authentication are throttled first.
+  const authFailures = authFailureLimiter(options.authFailureLimit);
+  router.use('/api/scheduler', noStore, authFailures, authenticate(options.auth), limiter, jsonOnly, express.json({ limit: options.bodyLimit ?? '64kb' }));
   triggerRoutes(router, scheduler);
   runRoutes(router, scheduler);
   auditRoute(router, scheduler);

@@ -20,7 +20,7 @@ export interface AuthOptions {
   adminRole?: string;
   /** Where the roles are in the claims. Default: a `roles` array or a `role` string. */
   rolesOf?: (claims: JWTPayload) => readonly string[];
-  /** Allowed clock skew for `exp`/`nbf`, seconds. Default 5. */
+  /** Allowed clock skew for `exp`, `nbf` and `iat`, seconds. Default 5. */
   clockToleranceSec?: number;
   /** Time source for expiry checks. Default: the system clock. */
   clock?: Pick<Clock, 'now'>;
@@ -92,6 +92,11 @@ export function createVerifier(options: AuthOptions): (token: string) => Promise
     } catch (error) {
       throw tokenError(error, !(key instanceof Uint8Array));
     }
+    // A token issued in the future (beyond the skew) is refused: a clock that far off, or a
+    // minted token meant to outlive its real issue time, is not to be trusted. jose checks
+    // `iat` only together with a maximum age.
+    const nowSec = (options.clock ? options.clock.now() : Date.now()) / 1_000;
+    if (typeof claims.iat === 'number' && claims.iat > nowSec + clockTolerance) throw unauthorized('Token claim "iat" is in the future');
     const sub = claims.sub;
     if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) throw unauthorized('Token subject must be 1-200 printable characters without spaces');
     return { sub, admin: rolesOf(claims).includes(adminRole) };

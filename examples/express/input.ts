@@ -15,9 +15,11 @@ export type ParamType = 'int' | 'string' | 'cursor' | readonly string[];
  */
 export function parseQuery(query: Request['query'], spec: Record<string, ParamType>): Record<string, string | number> {
   const issues: ValidationIssue[] = [];
-  const out: Record<string, string | number> = {};
+  // Own properties only: a parameter named `constructor` or `__proto__` must not find
+  // Object.prototype's members, in the spec or in the result.
+  const out: Record<string, string | number> = Object.create(null) as Record<string, string | number>;
   for (const [name, raw] of Object.entries(query)) {
-    const type = spec[name];
+    const type = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (type === undefined) {
       issues.push({ path: name, message: `is not a known parameter; use ${Object.keys(spec).join(', ')}` });
     } else if (typeof raw !== 'string') {

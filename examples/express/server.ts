@@ -64,7 +64,8 @@ const handlers = createHandlers({
   allowedHttpOrigins: list(env.HTTP_TASK_ALLOWED_ORIGINS),
   scheduler: () => self.scheduler!,
 });
-const scheduler = createScheduler({ handlers, store: await openStore() });
+// INSTANCE_ID names this instance in health, history and locks; the default holds the host name.
+const scheduler = createScheduler({ handlers, store: await openStore(), ...(env.INSTANCE_ID ? { instanceId: env.INSTANCE_ID } : {}) });
 self.scheduler = scheduler;
 scheduler.on('scheduler:error', ({ error, source, operation }) => logger('error', 'scheduler error', { source, operation, error }));
 scheduler.on('run:failed', ({ run, error }) => logger('warn', 'run failed', { runId: run.id, owner: run.owner, error }));

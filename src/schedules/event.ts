@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../errors.js';
+import { hasUnstorableText, preview, TEXT_RULE } from '../json-limits.js';
 import type { EventFilter } from '../types.js';
 
 const EVENT_NAME = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -11,7 +12,7 @@ type FilterScalar = string | number | boolean | null;
 export function checkEventName(name: unknown, path: string): ValidationIssue[] {
   if (typeof name !== 'string') return [{ path, message: `expected an event name string, got ${typeOf(name)}` }];
   if (!EVENT_NAME.test(name)) {
-    return [{ path, message: `"${clip(name)}" is not a valid event name; use 1-200 letters, digits, '.', '-', '_' or ':'` }];
+    return [{ path, message: `${preview(name)} is not a valid event name; use 1-200 letters, digits, '.', '-', '_' or ':'` }];
   }
   return [];
 }
@@ -29,14 +30,17 @@ export function checkEventFilter(filter: unknown, path: string): { filter?: Even
   const copy: Record<string, FilterScalar | FilterScalar[]> = {};
   for (const [key, value] of entries) {
     const keyPath = `${path}.${key}`;
-    if (key.length === 0 || key.length > MAX_PATH_LENGTH || key.split('.').some((s) => s === '')) {
-      issues.push({ path, message: `key "${clip(key)}" must be a dotted path of 1-${MAX_PATH_LENGTH} characters without empty segments, e.g. "user.plan"` });
+    if (key.length === 0 || key.length > MAX_PATH_LENGTH || key.split('.').some((s) => s === '') || hasUnstorableText(key)) {
+      issues.push({ path, message: `key ${preview(key)} must be a dotted path of 1-${MAX_PATH_LENGTH} characters without empty segments, NUL or unpaired surrogates, e.g. "user.plan"` });
     } else if (Array.isArray(value)) {
       if (value.length === 0) issues.push({ path: keyPath, message: 'an empty list matches nothing; give at least one value' });
       else if (!value.every(isScalar)) issues.push({ path: keyPath, message: 'list items must be strings, finite numbers, booleans or null' });
-      else copy[key] = [...value];
+      else if (value.some(isUnstorable)) issues.push({ path: keyPath, message: `list items ${TEXT_RULE}` });
+      else define(copy, key, [...value]);
+    } else if (isUnstorable(value)) {
+      issues.push({ path: keyPath, message: TEXT_RULE });
     } else if (isScalar(value)) {
-      copy[key] = value;
+      define(copy, key, value);
     } else {
       issues.push({ path: keyPath, message: `expected a string, finite number, boolean, null or a list of them, got ${typeOf(value)}` });
     }
@@ -72,6 +76,15 @@ function valueAt(data: unknown, path: string): unknown {
   return current;
 }
 
+/** Sets a key as data, even `__proto__` (which plain assignment would turn into the prototype). */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function isUnstorable(value: unknown): boolean {
+  return typeof value === 'string' && hasUnstorableText(value);
+}
+
 function isScalar(value: unknown): value is FilterScalar {
   return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
 }
@@ -80,8 +93,4 @@ function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value;
-}
-
-function clip(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { ValidationError } from '../errors.js';
+import { preview } from '../json-limits.js';
 import type { ValidationIssue } from '../errors.js';
 import type { Schedule, ScheduleInput } from '../types.js';
 import { CronSyntaxError, compileCron, isValidZone, nextCronTime, normalizeCron } from './cron.js';
@@ -63,7 +64,7 @@ function parse(input: unknown, now: Date, issues: ValidationIssue[]): Schedule |
       return at === null ? null : { kind: 'once', at };
     }
     case 'manual':
-      if (record.manual !== true) issues.push({ path: 'schedule.manual', message: `must be true, got ${JSON.stringify(record.manual)}` });
+      if (record.manual !== true) issues.push({ path: 'schedule.manual', message: `must be true, got ${preview(record.manual)}` });
       return { kind: 'manual' };
     case 'event':
       return parseEvent(record.event, record.filter, record.debounceMs, issues);
@@ -87,7 +88,7 @@ function parseCron(expression: unknown, timezone: unknown, now: Date, issues: Va
   if (typeof zone !== 'string' || !isValidZone(zone)) {
     issues.push({
       path: 'schedule.timezone',
-      message: `${JSON.stringify(zone)} is not an IANA time zone; use a name such as "UTC", "Europe/Paris" or "America/New_York"`,
+      message: `${preview(zone)} is not an IANA time zone; use a name such as "UTC", "Europe/Paris" or "America/New_York"`,
     });
     return null;
   }
@@ -126,7 +127,7 @@ function parseEvent(event: unknown, filter: unknown, debounceMs: unknown, issues
   let debounce: number | undefined;
   if (debounceMs !== undefined) {
     if (typeof debounceMs === 'number' && Number.isInteger(debounceMs) && debounceMs >= 1 && debounceMs <= 86_400_000) debounce = debounceMs;
-    else issues.push({ path: 'schedule.debounceMs', message: `must be an integer of ms from 1 to 86400000, got ${JSON.stringify(debounceMs)}` });
+    else issues.push({ path: 'schedule.debounceMs', message: `must be an integer of ms from 1 to 86400000, got ${preview(debounceMs)}` });
   }
   if (nameIssues.length > 0 || checked.issues.length > 0 || (debounceMs !== undefined && debounce === undefined)) return null;
   return {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../stores/types.js';
 import { auditAndCapabilityContract } from './store-contract/audit.js';
 import { makeContext } from './store-contract/context.js';
+import { jsonContract } from './store-contract/json.js';
 import { listingContract } from './store-contract/listing.js';
 import { deployContract } from './store-contract/deploys.js';
 import { runContract } from './store-contract/runs.js';
@@ -52,5 +53,6 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
     listingContract(ctx);
     auditAndCapabilityContract(ctx, options);
     deployContract(ctx);
+    jsonContract(ctx);
   });
 }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, type JWTPayload } from 'jose';
 import request from 'supertest';
-import { createScheduler, type Clock } from 'punctual';
+import { createScheduler, type Clock, type Store } from 'punctual';
 import { createApp, type AppOptions } from '../../examples/express/app.js';
 import { createHandlers, type RunHistory } from '../../examples/express/handlers.js';
 import { silentLogger, type Logger } from '../../examples/express/logger.js';
@@ -51,21 +51,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function testScheduler(options: { clock?: Clock; logger?: Logger; allowedHttpOrigins?: string[] } = {}) {
+export function testScheduler(options: { clock?: Clock; logger?: Logger; allowedHttpOrigins?: string[]; store?: Store } = {}) {
   const self: { scheduler?: RunHistory } = {};
   const handlers = createHandlers({
     logger: options.logger ?? silentLogger,
     allowedHttpOrigins: options.allowedHttpOrigins ?? [],
     scheduler: () => self.scheduler!,
   });
-  const scheduler = createScheduler({ handlers, metricsIntervalMs: 0, ...(options.clock ? { clock: options.clock } : {}) });
+  const scheduler = createScheduler({ handlers, metricsIntervalMs: 0, ...(options.clock ? { clock: options.clock } : {}), ...(options.store ? { store: options.store } : {}) });
   self.scheduler = scheduler;
   return scheduler;
 }
 
 /** A started scheduler behind the app, listening on a free local port. */
 export async function harness(
-  options: { clock?: Clock; logger?: Logger; allowedHttpOrigins?: string[]; start?: boolean; app?: Partial<Omit<AppOptions, 'scheduler'>> } = {},
+  options: { clock?: Clock; logger?: Logger; allowedHttpOrigins?: string[]; start?: boolean; store?: Store; app?: Partial<Omit<AppOptions, 'scheduler'>> } = {},
 ): Promise<Harness> {
   const scheduler = testScheduler(options);
   if (options.start !== false) await scheduler.start();
@@ -73,6 +73,7 @@ export async function harness(
     scheduler,
     auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE, ...(options.clock ? { clock: options.clock } : {}) },
     rateLimit: false,
+    authFailureLimit: false,
     logger: options.logger ?? silentLogger,
     ...options.app,
   });

@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { ConfigurationError } from '../../errors.js';
+import { preview } from '../../json-limits.js';
 import { isDuplicateKeyError, toStoreError } from '../../stores/mongo/errors.js';
 import { COLLECTION_OPTIONS, createIndex, isValidCollectionName, LOCK_CLEANUP_INDEX } from '../../stores/mongo/indexes.js';
 import type { AcquireRequest, Lock, LockStore } from '../types.js';
@@ -37,7 +38,7 @@ export class MongoLockStore implements LockStore {
   ) {
     const name = options.collection ?? 'punctual_locks';
     if (!isValidCollectionName(name) || name.length === 0) {
-      throw new ConfigurationError(`mongoLockStore: collection must be a non-empty name without "$" or NUL, not starting with "system.", got ${JSON.stringify(name)}`);
+      throw new ConfigurationError(`mongoLockStore: collection must be a non-empty name without "$" or NUL, not starting with "system.", got ${preview(name)}`);
     }
     this.collectionName = name;
     this.locks = db.collection<LockDoc>(name, COLLECTION_OPTIONS);

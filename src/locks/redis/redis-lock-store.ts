@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ConfigurationError, StoreError } from '../../errors.js';
+import { preview } from '../../json-limits.js';
 import type { AcquireRequest, Lock, LockStore } from '../types.js';
 import { ACQUIRE, RELEASE, RENEW } from './scripts.js';
 
@@ -50,7 +51,7 @@ export class RedisLockStore implements LockStore {
     }
     const prefix = options.prefix ?? 'punctual:lock:';
     if (typeof prefix !== 'string' || prefix.includes('{') || prefix.includes('}')) {
-      throw new ConfigurationError(`redisLockStore: prefix must be a string without "{" or "}", got ${JSON.stringify(prefix)}`);
+      throw new ConfigurationError(`redisLockStore: prefix must be a string without "{" or "}", got ${preview(prefix)}`);
     }
     this.prefix = prefix;
     this.ownsClient = options.ownsClient ?? false;

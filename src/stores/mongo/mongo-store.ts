@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError, StoppedError } from '../../errors.js';
+import { preview } from '../../json-limits.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, RunRecord, TriggerRecord } from '../../types.js';
@@ -71,7 +72,7 @@ export class MongoStore implements Store {
     if (!db || typeof (db as Partial<Db>).collection !== 'function') throw new ConfigurationError('mongoStore needs a MongoDB Db (client.db(name))');
     const prefix = options.collectionPrefix ?? DEFAULT_COLLECTION_PREFIX;
     if (!isValidCollectionName(prefix)) {
-      throw new ConfigurationError(`mongoStore: collectionPrefix must be a string without "$" or NUL, not starting with "system.", got ${JSON.stringify(prefix)}`);
+      throw new ConfigurationError(`mongoStore: collectionPrefix must be a string without "$" or NUL, not starting with "system.", got ${preview(prefix)}`);
     }
     this.collections = collectionNames(prefix);
     this.triggers = db.collection<TriggerDoc>(this.collections.triggers, COLLECTION_OPTIONS);

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../../errors.js';
+import { preview } from '../../json-limits.js';
 
 /** The default schema of the PostgreSQL store. */
 export const DEFAULT_SCHEMA = 'punctual';
@@ -15,7 +16,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function validateSchemaName(schema: unknown): string {
   if (typeof schema !== 'string' || !IDENTIFIER.test(schema) || schema.length > MAX_SCHEMA_LENGTH) {
     throw new ConfigurationError(
-      `postgresStore: schema must be 1-${MAX_SCHEMA_LENGTH} letters, digits or "_", not starting with a digit; got ${JSON.stringify(schema)}`,
+      `postgresStore: schema must be 1-${MAX_SCHEMA_LENGTH} letters, digits or "_", not starting with a digit; got ${preview(schema)}`,
     );
   }
   return schema;
