@@ -18,7 +18,9 @@ import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
 import type { AuditQuery, Store } from './stores/types.js';
 import { checkId, OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
-import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from './triggers.js';
+import { TriggerService, type TriggersApi } from './triggers.js';
+import { enqueue, enqueueMany, type EnqueueApi } from './enqueue.js';
+import { checkOptionKeys } from './option-keys.js';
 import { AUDIT_ACTIONS, type AuditEntry, type Page, type ScheduleInput } from './types.js';
 import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 
@@ -42,9 +44,9 @@ export interface AuditListQuery {
 
 /** One owner's view (R15): sees and changes only that owner's triggers and runs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface ScopedScheduler<S extends SchemaMap = any> {
+export interface ScopedScheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   readonly owner: string;
-  readonly triggers: TriggersApi<S, ScopedCreateTriggerInput<S>>;
+  readonly triggers: TriggersApi<S, true>;
   readonly runs: RunsApi;
   /** Fires this owner's event triggers listening for `name` (see `Scheduler.publish`). */
   publish(name: string, data?: unknown, options?: PublishOptions): Promise<PublishResult>;
@@ -59,7 +61,7 @@ export interface ScopedScheduler<S extends SchemaMap = any> {
  * as an HTTP layer can accept every `Scheduler<S>`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface Scheduler<S extends SchemaMap = any> {
+export interface Scheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   readonly instanceId: string;
   /** Starts dispatching and executing. Idempotent; concurrent calls share one promise. */
   start(): Promise<void>;
@@ -100,7 +102,7 @@ type Lifecycle = 'idle' | 'starting' | 'started' | 'stopping' | 'stopped';
  */
 export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S>): Scheduler<S> {
   const resolved = resolveOptions(options as unknown as SchedulerOptions<SchemaMap>);
-  if (!options.handlers) throw new ConfigurationError('Invalid scheduler options: handlers is required');
+  if (!options.handlers) throw ConfigurationError.from([{ path: 'handlers', message: 'is required' }]);
   const registry = new HandlerRegistry(options.handlers as never);
   const store: Store = options.store ?? (options.db ? mongoStore(options.db) : memoryStore());
   const locks: LockStore = options.lockStore ?? store.createLockStore?.() ?? memoryLockStore();
@@ -231,6 +233,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
 
   const stop = (stopOptions: StopOptions = {}): Promise<void> => {
     if (stopping) return stopping;
+    checkOptionKeys(stopOptions, ['graceMs'], 'Invalid stop options');
     if (state === 'stopped') return Promise.resolve();
     const graceMs = stopOptions.graceMs ?? 10_000;
     stopping = (async () => {
@@ -257,9 +260,11 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     }
     return {
       owner,
-      triggers: new TriggerService<S>(engine, owner) as unknown as TriggersApi<S, ScopedCreateTriggerInput<S>>,
+      triggers: new TriggerService(engine, owner) as unknown as TriggersApi<S, true>,
       runs: new RunService(engine, (id) => executor.cancelLocal(id), owner),
       publish: (name, data, publishOptions = {}) => publishEvent(engine, name, data, publishOptions, owner),
+      enqueue: (taskType, payload, enqueueOptions = {}) => enqueue(engine, taskType, payload, enqueueOptions, owner),
+      enqueueMany: (jobs, enqueueOptions = {}) => enqueueMany(engine, jobs, enqueueOptions, owner),
     };
   };
 
@@ -268,10 +273,11 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     start,
     stop,
     [Symbol.asyncDispose]: () => stop(),
-    triggers: new TriggerService<S>(engine) as unknown as TriggersApi<S>,
+    triggers: new TriggerService(engine) as unknown as TriggersApi<S>,
     runs: new RunService(engine, (id) => executor.cancelLocal(id)),
     audit: {
       async list(query: AuditListQuery = {}) {
+        checkOptionKeys(query, ['owner', 'triggerId', 'action', 'limit', 'offset'], 'Invalid audit query');
         const page = checkPage(query);
         const issues: ValidationIssue[] = [];
         checkChoice(query.action, AUDIT_ACTIONS, 'action', issues);
@@ -288,6 +294,8 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     },
     forOwner,
     publish: (name, data, publishOptions = {}) => publishEvent(engine, name, data, publishOptions),
+    enqueue: (taskType, payload, enqueueOptions = {}) => enqueue(engine, taskType, payload, enqueueOptions),
+    enqueueMany: (jobs, enqueueOptions = {}) => enqueueMany(engine, jobs, enqueueOptions),
     on: (event, listener) => events.on(event, listener),
     once: (event, listener) => events.once(event, listener),
     off: (event, listener) => events.off(event, listener),
