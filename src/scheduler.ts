@@ -233,7 +233,11 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
 
   const stop = (stopOptions: StopOptions = {}): Promise<void> => {
     if (stopping) return stopping;
-    checkOptionKeys(stopOptions, ['graceMs'], 'Invalid stop options');
+    try {
+      checkOptionKeys(stopOptions, ['graceMs'], 'Invalid stop options');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     if (state === 'stopped') return Promise.resolve();
     const graceMs = stopOptions.graceMs ?? 10_000;
     stopping = (async () => {
