@@ -12,6 +12,8 @@ import { createMetrics, type AppMetrics } from './metrics.js';
 import { runRoutes } from './routes/runs.js';
 import { auditRoute, healthRoute, metricsRoute } from './routes/system.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { triggerActionRoutes } from './routes/trigger-actions.js';
+import { jobRoutes } from './routes/jobs.js';
 
 export interface AppOptions<S extends SchemaMap = SchemaMap> {
   /** The scheduler to expose. The app never starts or stops it. */
@@ -77,6 +79,8 @@ export function createApp<S extends SchemaMap>(options: AppOptions<S>): Express 
   // Everything below needs a valid token; bodies are parsed only after it was checked.
   router.use('/api/scheduler', authenticate(options.auth), limiter, jsonOnly, express.json({ limit: options.bodyLimit ?? '64kb' }));
   triggerRoutes(router, scheduler);
+  triggerActionRoutes(router, scheduler);
+  jobRoutes(router, scheduler);
   runRoutes(router, scheduler);
   auditRoute(router, scheduler);
   app.use(router);
