@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/node_modules/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/node_modules/**', 'bench/results/**', 'src/dashboard/assets/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,6 +16,7 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ['scripts/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   {
     files: ['test/**', 'examples/**', 'bench/**', 'src/clock.ts', 'src/random.ts', 'src/testing/**'],
     rules: { 'no-restricted-properties': 'off' },

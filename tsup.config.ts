@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
+// @ts-expect-error: a plain .mjs build script, without type declarations
+import { buildDashboard } from './scripts/build-dashboard.mjs';
 
 export default defineConfig({
   entry: {
@@ -6,6 +8,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'postgres/index': 'src/stores/postgres/index.ts',
     'redis/index': 'src/locks/redis/index.ts',
+    'dashboard/index': 'src/dashboard/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -16,4 +19,11 @@ export default defineConfig({
   treeshake: true,
   // vitest is only needed by the contract suites, and only by their callers.
   external: ['vitest'],
+  // The dashboard finds its assets next to itself through import.meta.url, in the CJS build too.
+  shims: true,
+  // The dashboard's browser bundle (preact, htm, the pages) goes into the package: nothing is
+  // fetched at install or run time.
+  onSuccess: async () => {
+    await buildDashboard('dist/dashboard/assets');
+  },
 });

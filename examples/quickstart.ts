@@ -111,7 +111,7 @@ await new Promise((resolve) => setTimeout(resolve, DEMO_SECONDS * 1_000));
 
 const history = await scheduler.forOwner(owner).runs.list({ limit: 100 });
 await scheduler.stop({ graceMs: 2_000 });
-console.log(`\n${history.total} runs recorded:`);
+console.log(`\n${history.items.length} runs recorded:`);
 for (const run of history.items.slice().reverse()) {
   console.log(`  ${run.scheduledFor.toISOString()}  ${run.triggerName.padEnd(16)} ${run.status.padEnd(10)} attempts=${run.attempt}`);
 }

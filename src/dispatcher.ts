@@ -4,6 +4,8 @@ import { planSlot, type ClaimAtFire, type Plan, type SlotMemo } from './slot-pla
 import { BinaryHeap } from './stores/memory/heap.js';
 import type { SlotFire, SlotFireResult } from './stores/types.js';
 import type { TriggerRecord } from './types.js';
+import { StoreError } from './errors.js';
+import { FireRetries, fireRetryDelayMs } from './fire-retries.js';
 
 /** Triggers fired per store round trip. */
 const FIRE_BATCH = 500;
@@ -13,6 +15,8 @@ const WINDOW_LIMIT = 10_000;
 interface Entry {
   trigger: TriggerRecord;
   at: number;
+  /** Consecutive times the store answered `failed` for this slot (its retry backs off). */
+  failures?: number;
 }
 
 /** Due slots taken from the window and planned, ready for `fireSlots`. */
@@ -58,6 +62,8 @@ export class Dispatcher {
   private refreshAfterFiring = false;
   /** The last window read hit WINDOW_LIMIT: more triggers are due than it holds. */
   private windowFull = false;
+  /** Tokens of fires to be sent again. */
+  private readonly retries = new FireRetries();
 
   constructor(
     private readonly engine: Engine,
@@ -85,6 +91,7 @@ export class Dispatcher {
     this.heap = new BinaryHeap<Entry>((a, b) => a.at - b.at);
     this.current.clear();
     this.superseded.clear();
+    this.retries.clear();
   }
 
   /** Coalesces refresh requests (change notifications) into at most one running and one queued. */
@@ -250,7 +257,7 @@ export class Dispatcher {
       this.dropStaleTop();
     }
     if (batch.length === 0) return null;
-    return { now, batch, plans: batch.map((entry) => planSlot(this.engine, this.claims, entry.trigger, now, memo)) };
+    return { now, batch, plans: batch.map((entry) => this.retries.apply(planSlot(this.engine, this.claims, entry.trigger, now, memo))) };
   }
 
   /** Applies a batch's results; false when the store failed (the batch is put back for a retry). */
@@ -272,6 +279,7 @@ export class Dispatcher {
     }
     let created = false;
     const reload: string[] = [];
+    let failed = 0;
     for (let i = 0; i < batch.length; i++) {
       const { fire, missedFrom, claimed } = plans[i]!;
       const result = results[i];
@@ -279,27 +287,47 @@ export class Dispatcher {
         if (result === 'fired') this.claims?.adoptFired(fire.run);
         else this.claims?.releaseFired(fire.run);
       }
-      if (result === 'fired') {
+      if (result === 'failed') {
+        failed++;
+        this.retries.keep(fire);
+        this.retryLater(batch[i]!);
+      } else if (result === 'fired') {
+        this.retries.forget(fire);
         this.current.delete(fire.triggerId);
         this.afterFired(fire, missedFrom);
         if (fire.run && !claimed) created = true;
         if (fire.run && fire.run.availableAt.getTime() > now.getTime()) this.wakeAt(fire.run.availableAt.getTime());
       } else {
+        this.retries.forget(fire);
         if (result === 'duplicate') this.engine.metrics.increment('slotsTakenElsewhere');
         this.current.delete(fire.triggerId);
         reload.push(fire.triggerId);
       }
     }
     if (created) this.onRunsCreated();
+    if (failed > 0) this.reportError('fireSlots', new StoreError(`The store could not write ${failed} slot fire(s); they are retried.`));
     // One round trip per trigger another instance fired or changed: all at once, not one by one.
     await Promise.all(reload.map((id) => this.reload(id)));
     return true;
   }
 
-  /** A batch that was not written goes back to the window; its runs' reserved slots are freed. */
+  /** A batch that was not written goes back to the window; its runs' reserved slots are freed, their tokens kept. */
   private putBack({ batch, plans }: Batch): void {
     for (const entry of batch) this.heap.push(entry);
-    for (const { fire, claimed } of plans) if (fire.run && claimed) this.claims?.releaseFired(fire.run);
+    for (const { fire, claimed } of plans) {
+      this.retries.keep(fire);
+      if (fire.run && claimed) this.claims?.releaseFired(fire.run);
+    }
+  }
+
+  /** A fire the store answered `failed` for: only this slot waits, backing off, and is retried with its token. */
+  private retryLater(entry: Entry): void {
+    if (this.current.get(entry.trigger.id) !== entry) return; // replaced meanwhile by a newer version
+    const failures = (entry.failures ?? 0) + 1;
+    const at = this.engine.now().getTime() + fireRetryDelayMs(failures, this.engine.options.pollIntervalMs);
+    const again: Entry = { trigger: entry.trigger, at, failures };
+    this.current.set(entry.trigger.id, again);
+    this.heap.push(again);
   }
 
   /** A jittered run becomes claimable after its slot: wake the executor then, not at the next poll. */

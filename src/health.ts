@@ -13,6 +13,8 @@ export interface HealthReport {
     latencyMs: number | null;
     /** The latest store error, while the store is failing. */
     error?: { name: string; message: string; operation: string; since: Date };
+    /** What this deployment lacks and what the store does instead (e.g. MongoDB without TTL indexes); absent when nothing. */
+    notes?: string[];
   };
   /** The lock store, with its latest error while it is failing (e.g. Redis down). */
   lockStore: { kind: string; error?: { name: string; message: string; operation: string; since: Date } };
@@ -66,6 +68,7 @@ export class Health {
     const storeFailure = this.failures.get('store') ?? (pingError ? { error: pingError, operation: 'ping', since: engine.now() } : null);
     const lockFailure = this.failures.get('lockStore');
     const describe = (f: { error: unknown; operation: string; since: Date }) => ({ ...describeError(f.error), operation: f.operation, since: f.since });
+    const notes = engine.store.notes?.() ?? [];
     return {
       status: !state.started ? 'stopped' : reachable && this.failures.size === 0 ? 'ok' : 'degraded',
       instanceId: engine.options.instanceId,
@@ -74,6 +77,7 @@ export class Health {
         reachable,
         latencyMs,
         ...(storeFailure ? { error: describe(storeFailure) } : {}),
+        ...(notes.length > 0 ? { notes: [...notes] } : {}),
       },
       lockStore: { kind: engine.locks.kind, ...(lockFailure ? { error: describe(lockFailure) } : {}) },
       wakeups: this.notifications ? 'notify' : 'poll',

@@ -1,5 +1,6 @@
 export { createScheduler } from './scheduler.js';
-export type { Scheduler, ScopedScheduler, StopOptions, AuditListQuery } from './scheduler.js';
+export type { Scheduler, ScopedScheduler, StopOptions } from './scheduler.js';
+export type { AuditListQuery } from './audit-list.js';
 export type { SchedulerOptions } from './options.js';
 export { defineHandler } from './registry.js';
 export type { HandlerDefinition, HandlerMap, HandlersFor, PayloadOf, SchemaMap, TaskContext } from './registry.js';

@@ -50,10 +50,10 @@ async function anotherWaits(engine: Engine, run: RunRecord, now: Date, hooks: Ov
     // created at once, after their slots, and do not count). A waiting run is pending, or
     // `running` for a moment while some instance claims it to recheck the lock: only one run
     // holds the lock, so two older running ones mean one of them waits.
-    const older = (status: 'pending' | 'running') => engine.store.listRuns({ triggerId: run.triggerId, status, to: run.scheduledFor, limit: 10, offset: 0 });
+    const older = (status: 'pending' | 'running') => engine.store.listRuns({ triggerId: run.triggerId, status, to: run.scheduledFor, limit: 10 });
     const [pending, running] = await Promise.all([older('pending'), older('running')]);
     const queued = (r: RunRecord): boolean => r.id !== run.id && r.overlap !== 'allow' && r.createdAt.getTime() <= run.scheduledFor.getTime();
-    return pending.items.some(queued) || running.items.filter(queued).length >= 2;
+    return pending.some(queued) || running.filter(queued).length >= 2;
   } catch (error) {
     hooks.reportError('listRuns', error);
     return false;
@@ -63,8 +63,8 @@ async function anotherWaits(engine: Engine, run: RunRecord, now: Date, hooks: Ov
 /** Overlap `cancel-previous`: asks every running run of the trigger to abort (here at once, elsewhere at its next lease renewal). */
 async function cancelPrevious(engine: Engine, run: RunRecord, hooks: OverlapHooks): Promise<void> {
   try {
-    const running = await engine.store.listRuns({ triggerId: run.triggerId, status: 'running', limit: 100, offset: 0 });
-    for (const other of running.items) {
+    const running = await engine.store.listRuns({ triggerId: run.triggerId, status: 'running', limit: 100 });
+    for (const other of running) {
       if (other.id === run.id) continue;
       await engine.store.cancelRun(other.id, engine.now(), engine.options.retentionMs);
       hooks.cancelLocal(other.id);

@@ -1,22 +1,28 @@
+import { MAX_CURSOR_LENGTH } from './cursor.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import type { PageQuery } from './types.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
-/** Validates paging parameters and applies defaults. */
-export function checkPage(query: PageQuery): { limit: number; offset: number } {
+/**
+ * Validates paging parameters and applies defaults. `offset` is refused with a pointer to
+ * cursors, so code written for offset paging fails loudly instead of re-reading page one.
+ */
+export function checkPage(query: PageQuery): { limit: number; cursor: string | undefined } {
   const issues: ValidationIssue[] = [];
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-  const offset = query.offset ?? 0;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
     issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${JSON.stringify(query.limit)}` });
   }
-  if (!Number.isInteger(offset) || offset < 0 || offset > 1_000_000) {
-    issues.push({ path: 'offset', message: `must be an integer from 0 to 1000000, got ${JSON.stringify(query.offset)}` });
+  if ((query as { offset?: unknown }).offset !== undefined) {
+    issues.push({ path: 'offset', message: 'offset paging was removed: pass the nextCursor of the previous page as cursor' });
+  }
+  if (query.cursor !== undefined && (typeof query.cursor !== 'string' || query.cursor.length === 0 || query.cursor.length > MAX_CURSOR_LENGTH)) {
+    issues.push({ path: 'cursor', message: `must be the nextCursor string of a previous page (at most ${MAX_CURSOR_LENGTH} characters)` });
   }
   if (issues.length > 0) throw ValidationError.from(issues, 'Invalid page');
-  return { limit, offset };
+  return { limit, cursor: query.cursor };
 }
 
 /** Checks an optional filter value against its allowed values; adds an issue when it is not one of them. */

@@ -1,10 +1,12 @@
 import { recordAudit, type Engine } from './engine.js';
 import { ConflictError, NotFoundError, type ValidationIssue } from './errors.js';
 import { checkOptionKeys } from './option-keys.js';
+import { decodeCursor, pageOf } from './cursor.js';
 import { checkChoice, checkDate, checkPage, checkText, throwIfIssues } from './paging.js';
 import { checkId, resolveActor, type ActorOptionsLike } from './trigger-input.js';
 import { RUN_SOURCES, RUN_STATUSES, type Page, type PageQuery, type RunRecord, type RunSource, type RunStatus } from './types.js';
 
+/** Filters and paging of `runs.list` (newest `scheduledFor` first). */
 export interface RunListQuery extends PageQuery {
   /** Admin view only: one owner's runs. */
   owner?: string;
@@ -22,7 +24,10 @@ export interface RunListQuery extends PageQuery {
 export interface RunsApi {
   /** Throws NotFoundError when missing or owned by someone else. */
   get(runId: string): Promise<RunRecord>;
-  /** Newest scheduled first. */
+  /**
+   * Newest `scheduledFor` first, then by id; one page per call, the next through `cursor`.
+   * Runs created between two calls never make another run appear twice or be skipped.
+   */
   list(query?: RunListQuery): Promise<Page<RunRecord>>;
   /**
    * Cancels a pending run at once, or asks the instance running it to abort its handler
@@ -47,8 +52,8 @@ export class RunService implements RunsApi {
   }
 
   async list(query: RunListQuery = {}): Promise<Page<RunRecord>> {
-    checkOptionKeys(query, ['owner', 'triggerId', 'status', 'taskType', 'source', 'from', 'to', 'limit', 'offset'], 'Invalid run query');
-    const { limit, offset } = checkPage(query);
+    checkOptionKeys(query, ['owner', 'triggerId', 'status', 'taskType', 'source', 'from', 'to', 'limit', 'cursor', 'offset'], 'Invalid run query');
+    const { limit, cursor } = checkPage(query);
     const issues: ValidationIssue[] = [];
     checkChoice(query.status, RUN_STATUSES, 'status', issues);
     checkChoice(query.source, RUN_SOURCES, 'source', issues);
@@ -58,11 +63,25 @@ export class RunService implements RunsApi {
     checkDate(query.from, 'from', issues);
     checkDate(query.to, 'to', issues);
     throwIfIssues(issues, 'Invalid run query');
+    const filters = {
+      owner: this.scopeOwner ?? query.owner,
+      triggerId: query.triggerId,
+      status: query.status,
+      taskType: query.taskType,
+      source: query.source,
+      from: query.from,
+      to: query.to,
+    };
+    const binding = { list: 'runs', ...filters };
+    const position = cursor === undefined ? undefined : decodeCursor(cursor, binding, 'time');
     await this.engine.ready();
-    const owner = this.scopeOwner ?? query.owner;
-    const { owner: _o, limit: _l, offset: _f, ...filters } = query;
     const defined = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
-    return this.engine.store.listRuns({ ...defined, ...(owner !== undefined ? { owner } : {}), limit, offset });
+    const rows = await this.engine.store.listRuns({
+      ...defined,
+      limit: limit + 1,
+      ...(position ? { after: { scheduledFor: new Date(position.key), id: position.id } } : {}),
+    });
+    return pageOf(rows, limit, binding, (run) => run.scheduledFor.getTime());
   }
 
   async cancel(runId: string, options: ActorOptionsLike = {}): Promise<RunRecord> {

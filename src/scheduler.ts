@@ -1,7 +1,8 @@
 import type { TimerHandle } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
+import { listAudit, type AuditListQuery } from './audit-list.js';
 import type { Engine } from './engine.js';
-import { ConfigurationError, StoppedError, ValidationError, type ValidationIssue } from './errors.js';
+import { ConfigurationError, StoppedError, ValidationError } from './errors.js';
 import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
 import { Executor } from './executor.js';
 import { Health, type HealthReport } from './health.js';
@@ -16,13 +17,12 @@ import { publishEvent, type PublishOptions, type PublishResult } from './publish
 import { parseSchedule, previewSchedule } from './schedules/index.js';
 import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
-import type { AuditQuery, Store } from './stores/types.js';
-import { checkId, OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
+import type { Store } from './stores/types.js';
+import { OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
 import { TriggerService, type TriggersApi } from './triggers.js';
 import { enqueue, enqueueMany, type EnqueueApi } from './enqueue.js';
 import { checkOptionKeys } from './option-keys.js';
-import { AUDIT_ACTIONS, type AuditEntry, type Page, type ScheduleInput } from './types.js';
-import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
+import type { AuditEntry, Page, ScheduleInput } from './types.js';
 
 /** Expired leases recovered per poll. */
 const RECOVERY_BATCH = 500;
@@ -32,14 +32,6 @@ const PURGE_EVERY_POLLS = 60;
 export interface StopOptions {
   /** How long running handlers may take to finish before their signals are aborted, ms. Default 10,000. */
   graceMs?: number;
-}
-
-export interface AuditListQuery {
-  owner?: string;
-  triggerId?: string;
-  action?: AuditEntry['action'];
-  limit?: number;
-  offset?: number;
 }
 
 /** One owner's view (R15): sees and changes only that owner's triggers and runs. */
@@ -279,23 +271,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     [Symbol.asyncDispose]: () => stop(),
     triggers: new TriggerService(engine) as unknown as TriggersApi<S>,
     runs: new RunService(engine, (id) => executor.cancelLocal(id)),
-    audit: {
-      async list(query: AuditListQuery = {}) {
-        checkOptionKeys(query, ['owner', 'triggerId', 'action', 'limit', 'offset'], 'Invalid audit query');
-        const page = checkPage(query);
-        const issues: ValidationIssue[] = [];
-        checkChoice(query.action, AUDIT_ACTIONS, 'action', issues);
-        checkText(query.owner, 'owner', issues);
-        if (query.triggerId !== undefined) checkId(query.triggerId, 'trigger');
-        throwIfIssues(issues, 'Invalid audit query');
-        await engine.ready();
-        const filters: AuditQuery = { ...page };
-        if (query.owner !== undefined) filters.owner = query.owner;
-        if (query.triggerId !== undefined) filters.triggerId = query.triggerId;
-        if (query.action !== undefined) filters.action = query.action;
-        return store.listAudit(filters);
-      },
-    },
+    audit: { list: (query) => listAudit(engine, query) },
     forOwner,
     publish: (name, data, publishOptions = {}) => publishEvent(engine, name, data, publishOptions),
     enqueue: (taskType, payload, enqueueOptions = {}) => enqueue(engine, taskType, payload, enqueueOptions),

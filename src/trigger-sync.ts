@@ -123,10 +123,12 @@ async function validateAll(engine: Engine, inputs: readonly unknown[], owner: st
 /** The owner's stored triggers within the prefix. Queue triggers of `enqueue` (names outside NAME_PATTERN) are never declared, so never pruned. */
 async function ownerTriggers(engine: Engine, owner: string, prefix: string): Promise<TriggerRecord[]> {
   const found: TriggerRecord[] = [];
-  for (let offset = 0; ; offset += 500) {
-    const page = await engine.store.listTriggers({ owner, limit: 500, offset });
-    found.push(...page.items.filter((t) => t.name.startsWith(prefix) && NAME_PATTERN.test(t.name)));
-    if (page.items.length < 500) return found;
+  let after: { value: Date; id: string } | undefined;
+  for (;;) {
+    const page = await engine.store.listTriggers({ owner, ...(prefix ? { namePrefix: prefix } : {}), sort: 'createdAt', order: 'asc', limit: 500, ...(after ? { after } : {}) });
+    found.push(...page.filter((t) => NAME_PATTERN.test(t.name)));
+    const last = page[page.length - 1];
+    if (page.length < 500 || !last) return found;
+    after = { value: last.createdAt, id: last.id };
   }
 }
-

@@ -55,8 +55,8 @@ export async function upsertTrigger(engine: Engine, input: unknown, actor: strin
 
 /** The owner's trigger named `name`, if any. */
 export async function findTriggerByName(engine: Engine, owner: string, name: string): Promise<TriggerRecord | null> {
-  const page = await engine.store.listTriggers({ owner, name, limit: 1, offset: 0 });
-  return page.items[0] ?? null;
+  const [found] = await engine.store.listTriggers({ owner, name, sort: 'createdAt', order: 'asc', limit: 1 });
+  return found ?? null;
 }
 
 /**

@@ -2,21 +2,38 @@ import { buildRun, recordAudit, slotRunId, type Engine } from './engine.js';
 import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
 import { checkRunItem, insertManualRuns, RUN_MANY_OPTION_KEYS, RUN_NOW_OPTION_KEYS, type RunManyItem, type RunManyOptions, type RunNowOptions } from './manual-runs.js';
 import { checkOptionKeys } from './option-keys.js';
+import { decodeCursor, pageOf } from './cursor.js';
+import type { TriggerQuery } from './stores/types.js';
 import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 import type { SchemaMap } from './registry.js';
 import { firstSlot, nextSlot, slotsBetween } from './slots.js';
 import type { PayloadFor, TriggerInputFor, TriggerRef, TypedTrigger, UpsertResult } from './trigger-handle.js';
-import { checkId, resolveActor, validateTriggerFields, type CreateTriggerInput, type UpdateTriggerInput } from './trigger-input.js';
+import { checkId, NAME_PATTERN, resolveActor, validateTriggerFields, type CreateTriggerInput, type UpdateTriggerInput } from './trigger-input.js';
 import { calendarNames, isTimed, newTriggerRecord, validateCreateInput, withScopeOwner } from './trigger-record.js';
 import { syncTriggers, type SyncOptions, type SyncResult } from './trigger-sync.js';
 import { upsertTrigger } from './trigger-upsert.js';
-import { TRIGGER_STATUSES, type Page, type PageQuery, type RunRecord, type TriggerRecord, type TriggerStatus } from './types.js';
+import {
+  SORT_ORDERS,
+  TRIGGER_SORTS,
+  TRIGGER_STATUSES,
+  type Page,
+  type PageQuery,
+  type RunRecord,
+  type SortOrder,
+  type TriggerRecord,
+  type TriggerSort,
+  type TriggerStatus,
+} from './types.js';
 
 /** Who did it, for the audit trail. Default: the scoped owner, else `system`. */
 export interface ActorOptions {
   actor?: string;
 }
 
+/**
+ * Filters, sort and paging of `triggers.list`. Pages follow each other through `cursor`, which
+ * belongs to the filters, sort and view it was listed with.
+ */
 export interface TriggerListQuery extends PageQuery {
   /** Admin view only: one owner's triggers. */
   owner?: string;
@@ -24,10 +41,20 @@ export interface TriggerListQuery extends PageQuery {
   taskType?: string;
   /** Exact name. */
   name?: string;
+  /** Names that start with this text (case-sensitive). */
+  namePrefix?: string;
+  /**
+   * Sort key, then id. Default `createdAt`. With `name`, a trigger renamed between two pages
+   * moves in the order, so it can be seen twice or not at all; `createdAt` never changes.
+   */
+  sort?: TriggerSort;
+  /** Default `asc`. */
+  order?: SortOrder;
 }
 
 export type { RunManyItem, RunManyOptions, RunNowOptions };
-const LIST_KEYS = ['owner', 'status', 'taskType', 'name', 'limit', 'offset'];
+// `offset` is known so checkPage can say what replaced it.
+const LIST_KEYS = ['owner', 'status', 'taskType', 'name', 'namePrefix', 'sort', 'order', 'limit', 'cursor', 'offset'];
 
 /** Most runs one `runMany` call creates. */
 export const MAX_RUN_MANY = 10_000;
@@ -148,23 +175,39 @@ export class TriggerService {
 
   async list(query: TriggerListQuery = {}): Promise<Page<TriggerRecord>> {
     checkOptionKeys(query, LIST_KEYS, 'Invalid trigger query');
-    const { limit, offset } = checkPage(query);
+    const { limit, cursor } = checkPage(query);
     const issues: ValidationIssue[] = [];
     checkChoice(query.status, TRIGGER_STATUSES, 'status', issues);
+    checkChoice(query.sort, TRIGGER_SORTS, 'sort', issues);
+    checkChoice(query.order, SORT_ORDERS, 'order', issues);
     checkText(query.taskType, 'taskType', issues);
     checkText(query.name, 'name', issues);
     checkText(query.owner, 'owner', issues);
+    if (query.namePrefix !== undefined && (typeof query.namePrefix !== 'string' || !NAME_PATTERN.test(query.namePrefix))) {
+      issues.push({ path: 'namePrefix', message: 'must be 1-100 letters, digits, "-" or "_" (the start of a trigger name)' });
+    }
     throwIfIssues(issues, 'Invalid trigger query');
+    const sort = query.sort ?? 'createdAt';
+    const order = query.order ?? 'asc';
+    const filters = {
+      owner: this.scopeOwner ?? query.owner,
+      status: query.status,
+      taskType: query.taskType,
+      name: query.name,
+      namePrefix: query.namePrefix,
+    };
+    const binding = { list: 'triggers', sort, order, ...filters };
+    const position = cursor === undefined ? undefined : decodeCursor(cursor, binding, sort === 'name' ? 'text' : 'time');
     await this.engine.ready();
-    const owner = this.scopeOwner ?? query.owner;
-    return this.engine.store.listTriggers({
-      limit,
-      offset,
-      ...(owner !== undefined ? { owner } : {}),
-      ...(query.status !== undefined ? { status: query.status } : {}),
-      ...(query.taskType !== undefined ? { taskType: query.taskType } : {}),
-      ...(query.name !== undefined ? { name: query.name } : {}),
+    const defined = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
+    const rows = await this.engine.store.listTriggers({
+      ...(defined as Omit<TriggerQuery, 'sort' | 'order' | 'limit'>),
+      sort,
+      order,
+      limit: limit + 1,
+      ...(position ? { after: { value: typeof position.key === 'string' ? position.key : new Date(position.key), id: position.id } } : {}),
     });
+    return pageOf(rows, limit, binding, (t) => (sort === 'name' ? t.name : t.createdAt.getTime()));
   }
 
   async update(id: string, patch: UpdateTriggerInput<SchemaMap>, options: ActorOptions = {}): Promise<TriggerRecord> {
@@ -198,9 +241,10 @@ export class TriggerService {
     engine.triggerChanged(null, id);
     const now = engine.now();
     for (;;) {
-      const pending = await engine.store.listRuns({ triggerId: id, status: 'pending', limit: 500, offset: 0 });
-      for (const run of pending.items) await engine.store.cancelRun(run.id, now, engine.options.retentionMs);
-      if (pending.items.length < 500) break;
+      // Each round cancels what it read, so the next round's first page holds the rest.
+      const pending = await engine.store.listRuns({ triggerId: id, status: 'pending', limit: 500 });
+      for (const run of pending) await engine.store.cancelRun(run.id, now, engine.options.retentionMs);
+      if (pending.length < 500) break;
     }
     await recordAudit(engine, { actor, action: 'trigger.delete', owner: trigger.owner, triggerId: id, details: { name: trigger.name } });
     engine.events.emit('trigger:deleted', { trigger, actor });

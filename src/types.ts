@@ -247,17 +247,31 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** A page of results. */
+/**
+ * A page of a listing. Listings page by keyset: each page starts strictly after the last item
+ * of the previous one in a total order (the sort key, then the id), so items inserted or
+ * removed between two calls never make another item appear twice or be skipped.
+ */
 export interface Page<T> {
   items: T[];
-  /** Total matching items. */
-  total: number;
-  limit: number;
-  offset: number;
+  /**
+   * Pass it as `cursor` (same filters, sort and view) to get the next page; null when this is
+   * the last page. Opaque: its format may change between versions.
+   */
+  nextCursor: string | null;
 }
 
-/** Paging parameters: `limit` 1..500 (default 50), `offset` >= 0 (default 0). */
+/** Paging parameters: `limit` 1..500 (default 50) and the `nextCursor` of the previous page. */
 export interface PageQuery {
   limit?: number;
-  offset?: number;
+  /** The previous page's `nextCursor`; omit for the first page. */
+  cursor?: string;
 }
+
+/** The order of a listing's sort key. */
+export type SortOrder = 'asc' | 'desc';
+export const SORT_ORDERS: readonly SortOrder[] = ['asc', 'desc'];
+
+/** What `triggers.list` can sort by (then by id, so the order is total). */
+export type TriggerSort = 'createdAt' | 'name';
+export const TRIGGER_SORTS: readonly TriggerSort[] = ['createdAt', 'name'];

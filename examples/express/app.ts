@@ -5,6 +5,7 @@ import { rateLimit, ipKeyGenerator, type Store as RateLimitStore } from 'express
 import helmet from 'helmet';
 import type { Scheduler, SchemaMap } from 'punctual';
 import { authenticate, type AuthOptions, type Principal } from './auth.js';
+import { dashboardRouter, type DashboardMountOptions } from './dashboard.js';
 import { errorHandler, notFoundHandler, sendError } from './errors.js';
 import { jsonOnly } from './input.js';
 import { jsonLogger, type Logger } from './logger.js';
@@ -36,6 +37,8 @@ export interface AppOptions<S extends SchemaMap = SchemaMap> {
   metrics?: { token?: string; defaultMetrics?: boolean };
   /** Structured logger. Default: JSON lines on stdout/stderr. */
   logger?: Logger;
+  /** The dashboard (punctual/dashboard) behind the same tokens, at `/admin/scheduler` by default; `false` leaves it out. */
+  dashboard?: false | DashboardMountOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -83,6 +86,11 @@ export function createApp<S extends SchemaMap>(options: AppOptions<S>): Express 
   jobRoutes(router, scheduler);
   runRoutes(router, scheduler);
   auditRoute(router, scheduler);
+  if (options.dashboard !== false) {
+    const mounted = dashboardRouter(scheduler, options.auth, options.dashboard ?? {});
+    app.locals.dashboard = mounted.dashboard; // server.ts ends its live streams on shutdown
+    app.use(mounted);
+  }
   app.use(router);
 
   app.use(notFoundHandler);

@@ -83,7 +83,7 @@ export function createHandlers(options: HandlerOptions) {
         const byStatus: Record<string, number> = {};
         for (const status of RUN_STATUSES) {
           if (ctx.signal.aborted) throw ctx.signal.reason;
-          byStatus[status] = (await runs.list({ from, to, status, limit: 1 })).total;
+          byStatus[status] = await countAll((cursor) => runs.list({ from, to, status, limit: 500, ...(cursor ? { cursor } : {}) }), ctx.signal);
         }
         await ctx.progress(100, 'counted');
         return { from: from.toISOString(), to: to.toISOString(), byStatus };
@@ -91,6 +91,18 @@ export function createHandlers(options: HandlerOptions) {
       timeoutMs: 60_000,
     }),
   };
+}
+
+/** Counts the items of a listing by walking its pages (listings have no totals: they page by cursor). */
+async function countAll(list: (cursor?: string) => ReturnType<RunsApi['list']>, signal: AbortSignal): Promise<number> {
+  let count = 0;
+  for (let cursor: string | undefined; ; ) {
+    if (signal.aborted) throw signal.reason;
+    const page = await list(cursor);
+    count += page.items.length;
+    if (page.nextCursor === null) return count;
+    cursor = page.nextCursor;
+  }
 }
 
 /** Never throws: zod runs refinements even after the URL check failed. */

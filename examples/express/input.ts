@@ -3,12 +3,15 @@ import type { ValidationIssue } from 'punctual';
 import { HttpError, invalid } from './errors.js';
 import { principalOf } from './auth.js';
 
-/** A query parameter's type: an integer, a string of 1-200 characters, or one of fixed values. */
-export type ParamType = 'int' | 'string' | readonly string[];
+/**
+ * A query parameter's type: an integer, a string of 1-200 characters, a paging cursor (1-1,200
+ * characters, checked by punctual), or one of fixed values.
+ */
+export type ParamType = 'int' | 'string' | 'cursor' | readonly string[];
 
 /**
  * Parses query parameters against a spec: unknown, repeated or malformed ones are a 400 naming
- * the parameter. Ranges (limit 1..500, offset >= 0) are left to punctual, which names them too.
+ * the parameter. Ranges (limit 1..500) and cursors are left to punctual, which names them too.
  */
 export function parseQuery(query: Request['query'], spec: Record<string, ParamType>): Record<string, string | number> {
   const issues: ValidationIssue[] = [];
@@ -22,9 +25,10 @@ export function parseQuery(query: Request['query'], spec: Record<string, ParamTy
     } else if (type === 'int') {
       if (/^\d{1,9}$/.test(raw)) out[name] = Number(raw);
       else issues.push({ path: name, message: `must be a non-negative integer, got ${JSON.stringify(raw.slice(0, 50))}` });
-    } else if (type === 'string') {
-      if (raw.length >= 1 && raw.length <= 200) out[name] = raw;
-      else issues.push({ path: name, message: 'must be 1-200 characters' });
+    } else if (type === 'string' || type === 'cursor') {
+      const max = type === 'cursor' ? 1_200 : 200;
+      if (raw.length >= 1 && raw.length <= max) out[name] = raw;
+      else issues.push({ path: name, message: `must be 1-${max} characters` });
     } else if (type.includes(raw)) {
       out[name] = raw;
     } else {

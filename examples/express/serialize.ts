@@ -82,5 +82,5 @@ export function auditBody(e: AuditEntry): Record<string, unknown> {
 }
 
 export function pageBody<T>(page: Page<T>, item: (value: T) => Record<string, unknown>): Record<string, unknown> {
-  return { items: page.items.map(item), total: page.total, limit: page.limit, offset: page.offset };
+  return { items: page.items.map(item), nextCursor: page.nextCursor };
 }

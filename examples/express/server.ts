@@ -8,10 +8,13 @@
  * - MONGODB_URI: MongoDB store; DATABASE_URL: PostgreSQL store; neither: the in-memory store.
  * - CORS_ORIGINS (comma-separated), RATE_LIMIT_PER_MINUTE (300), TRUST_PROXY (hops, e.g. 1),
  *   METRICS_TOKEN, HTTP_TASK_ALLOWED_ORIGINS (comma-separated origins `http-request` tasks may call).
+ * - DASHBOARD_READ_ONLY=1: the dashboard at /admin/scheduler only shows; DASHBOARD_CSRF_SECRET (32+ bytes): the
+ *   same on every instance behind one load balancer.
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createScheduler, memoryStore, mongoStore, type Store } from 'punctual';
+import type { DashboardHandler } from 'punctual/dashboard';
 import { createApp } from './app.js';
 import { createHandlers, type RunHistory } from './handlers.js';
 import { jsonLogger } from './logger.js';
@@ -74,6 +77,7 @@ const app = createApp({
   trustProxy: trustProxy(),
   metrics: { defaultMetrics: true, ...(env.METRICS_TOKEN ? { token: env.METRICS_TOKEN } : {}) },
   logger,
+  dashboard: { readOnly: env.DASHBOARD_READ_ONLY === '1', ...(env.DASHBOARD_CSRF_SECRET ? { csrfSecret: env.DASHBOARD_CSRF_SECRET } : {}) },
 });
 
 const port = intEnv('PORT', 3000);
@@ -82,6 +86,7 @@ const server = app.listen(port, host, () => {
   const url = `http://${host}:${port}`;
   console.log(`punctual API listening on ${url} (store: ${env.MONGODB_URI ? 'mongodb' : env.DATABASE_URL ? 'postgres' : 'memory'})`);
   console.log(`  health:  curl ${url}/api/scheduler/health`);
+  console.log(`  dashboard: ${url}/admin/scheduler/ (sign in with a token)`);
   if (devSecret) void printDevTokens(url);
 });
 // Slow clients must not hold connections forever (Node's defaults are 5 min and 1 min).
@@ -106,6 +111,7 @@ async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
   logger('info', 'shutting down', { signal });
+  (app.locals.dashboard as DashboardHandler | undefined)?.close(); // live streams would hold the server open
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await scheduler.stop({ graceMs: 10_000 });
   process.exit(0);

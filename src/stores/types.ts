@@ -3,27 +3,38 @@ import type {
   AttemptRecord,
   AuditAction,
   AuditEntry,
-  Page,
   RunError,
   RunRecord,
   RunSource,
   RunStatus,
+  SortOrder,
   TriggerRecord,
+  TriggerSort,
   TriggerStatus,
 } from '../types.js';
 
-/** Filters for listing triggers. `owner` undefined means every owner (the admin view). */
+/**
+ * Filters and keyset position for listing triggers. `owner` undefined means every owner (the
+ * admin view). Items come in `sort` order, ties broken by `id` in the same direction, starting
+ * strictly after `after` when given.
+ */
 export interface TriggerQuery {
   owner?: string;
   status?: TriggerStatus;
   taskType?: string;
   /** Exact name. */
   name?: string;
+  /** Names starting with this text (case-sensitive; `_` and `%` are plain characters). */
+  namePrefix?: string;
+  sort: TriggerSort;
+  order: SortOrder;
+  /** The last item of the previous page: `value` is its `createdAt` (a Date) or its `name` (a string), as `sort` says. */
+  after?: { value: Date | string; id: string };
+  /** At most this many items. */
   limit: number;
-  offset: number;
 }
 
-/** Filters for run history, newest `scheduledFor` first. */
+/** Filters for run history, newest `scheduledFor` first (then id descending). */
 export interface RunQuery {
   owner?: string;
   triggerId?: string;
@@ -34,16 +45,19 @@ export interface RunQuery {
   from?: Date;
   /** `scheduledFor < to`. */
   to?: Date;
+  /** Only runs after this one in the listing order: older `scheduledFor`, or the same with a smaller id. */
+  after?: { scheduledFor: Date; id: string };
   limit: number;
-  offset: number;
 }
 
+/** Filters for the audit trail, newest `at` first (then id descending). */
 export interface AuditQuery {
   owner?: string;
   triggerId?: string;
   action?: AuditAction;
+  /** Only entries after this one in the listing order: older `at`, or the same with a smaller id. */
+  after?: { at: Date; id: string };
   limit: number;
-  offset: number;
 }
 
 /** Writes to a trigger, applied only when its `version` still equals `expectedVersion`. */
@@ -74,12 +88,18 @@ export interface SlotFire {
 }
 
 /**
- * - `fired`: this call created the run and advanced the trigger.
+ * - `fired`: this call created the run and advanced the trigger; also when a retried fire finds
+ *   its run already there held under the fire's own lease token and the trigger advanced to
+ *   `next` (an earlier call wrote it but its answer was lost).
  * - `duplicate`: the run already existed (another instance fired the slot); the trigger was
  *   advanced if it still had `expectedVersion`.
  * - `stale`: the trigger changed since it was read (or is gone) and no run was created; re-read it.
+ * - `failed`: a store that writes a batch in several steps could not finish this fire (a write
+ *   failed or the server refused the run); the trigger did not advance past the slot as far as
+ *   it knows. Fire the same slot again later with the same lease token: its deterministic run id
+ *   makes the retry safe. Stores that write a batch atomically throw instead.
  */
-export type SlotFireResult = 'fired' | 'duplicate' | 'stale';
+export type SlotFireResult = 'fired' | 'duplicate' | 'stale' | 'failed';
 
 /** Claim pending runs whose `availableAt <= now`, highest priority first, then oldest `availableAt`. */
 export interface ClaimRequest {
@@ -170,8 +190,8 @@ export interface Store {
   insertTrigger(trigger: TriggerRecord): Promise<void>;
   /** By id, optionally only if owned by `owner`. */
   getTrigger(id: string, owner?: string): Promise<TriggerRecord | null>;
-  /** Filter + page, ordered by `createdAt` then `id`. */
-  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>>;
+  /** Filter, order and cut one keyset page; see {@link TriggerQuery}. */
+  listTriggers(query: TriggerQuery): Promise<TriggerRecord[]>;
   /**
    * Compare-and-set write. Returns false (writing nothing) when the version moved on or the
    * trigger is gone. Throws ConflictError when the new name is taken by the same owner.
@@ -193,7 +213,8 @@ export interface Store {
   /** Insert new runs. Returns, in input order, false for each whose id already existed (nothing written for it). */
   insertRuns(runs: readonly RunRecord[]): Promise<boolean[]>;
   getRun(id: string, owner?: string): Promise<RunRecord | null>;
-  listRuns(query: RunQuery): Promise<Page<RunRecord>>;
+  /** Filter, order and cut one keyset page; see {@link RunQuery}. */
+  listRuns(query: RunQuery): Promise<RunRecord[]>;
   /**
    * Atomically move up to `limit` claimable runs to `running` under a new lease:
    * `attempt + 1`, `startedAt = now`, `instanceId`, `lease = { token, instanceId, now + leaseMs }`,
@@ -226,7 +247,15 @@ export interface Store {
 
   // Audit
   appendAudit(entry: AuditEntry): Promise<void>;
-  listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
+  /** Filter, order and cut one keyset page; see {@link AuditQuery}. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  /**
+   * Optional: what this deployment lacks that the operator should know (for example no TTL
+   * indexes, or no change notifications on a standalone MongoDB server), each in a sentence
+   * saying what the store does instead. Shown in `health()` as `store.notes`.
+   */
+  notes?(): readonly string[];
 
   /**
    * Optional: the lock store that goes with this store (e.g. MongoDB TTL locks in the same

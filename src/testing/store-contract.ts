@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../stores/types.js';
 import { auditAndCapabilityContract } from './store-contract/audit.js';
 import { makeContext } from './store-contract/context.js';
+import { listingContract } from './store-contract/listing.js';
 import { runContract } from './store-contract/runs.js';
 import { triggerContract } from './store-contract/triggers.js';
 
@@ -47,6 +48,7 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
     const ctx = makeContext(() => store);
     triggerContract(ctx);
     runContract(ctx);
+    listingContract(ctx);
     auditAndCapabilityContract(ctx, options);
   });
 }

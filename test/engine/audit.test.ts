@@ -48,7 +48,7 @@ describe('audit trail', () => {
     expect(recorded.map((e) => e.entry.id)).toEqual(trail.map((e) => e.id));
     // Rejected calls record nothing, whatever the actor.
     await expect(scheduler.runs.cancel(run.id, { actor: '' })).rejects.toMatchObject({ name: 'ValidationError' });
-    expect((await scheduler.audit.list()).total).toBe(7);
+    expect((await scheduler.audit.list()).items.length).toBe(7);
   });
 
   it('uses the scoped owner as actor, else "system"', async () => {
@@ -81,12 +81,13 @@ describe('audit trail', () => {
     const trigger = (await scheduler.triggers.list({ owner: 'u2' })).items[0];
     await expect(scheduler.triggers.update(trigger?.id ?? '', { priority: 5000 })).rejects.toMatchObject({ name: 'ValidationError' });
     const all = await scheduler.audit.list();
-    expect(all.total).toBe(3);
-    expect((await scheduler.audit.list({ owner: 'u1' })).total).toBe(2);
-    expect((await scheduler.audit.list({ action: 'trigger.update' })).total).toBe(0);
-    const page = await scheduler.audit.list({ limit: 2, offset: 2 });
-    expect(page).toMatchObject({ total: 3, limit: 2, offset: 2 });
-    expect(page.items).toHaveLength(1);
+    expect(all.items).toHaveLength(3);
+    expect((await scheduler.audit.list({ owner: 'u1' })).items.length).toBe(2);
+    expect((await scheduler.audit.list({ action: 'trigger.update' })).items.length).toBe(0);
+    const first = await scheduler.audit.list({ limit: 2 });
+    expect(first.items).toEqual(all.items.slice(0, 2));
+    const page = await scheduler.audit.list({ limit: 2, cursor: first.nextCursor ?? '' });
+    expect(page).toEqual({ items: all.items.slice(2), nextCursor: null });
     await expect(scheduler.audit.list({ limit: 0 })).rejects.toMatchObject({ name: 'ValidationError' });
   });
 
@@ -102,8 +103,8 @@ describe('audit trail', () => {
       scheduler.triggers.create({ name: 'other', owner: 'u1', taskType: 'job', payload: { n: 1 }, schedule: { manual: true } }, { actor: 'x'.repeat(201) }),
     ).rejects.toMatchObject({ name: 'ValidationError' });
     expect(await scheduler.triggers.get(trigger.id)).toMatchObject({ status: 'active', priority: 0, version: 1 });
-    expect((await scheduler.triggers.list()).total).toBe(1);
-    expect((await scheduler.runs.list()).total).toBe(0);
-    expect((await scheduler.audit.list()).total).toBe(1);
+    expect((await scheduler.triggers.list()).items.length).toBe(1);
+    expect((await scheduler.runs.list()).items.length).toBe(0);
+    expect((await scheduler.audit.list()).items.length).toBe(1);
   });
 });

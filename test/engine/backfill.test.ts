@@ -57,12 +57,12 @@ describe('backfill', () => {
     await clock.advance(10 * MINUTE); // one at a time (overlap queue), rechecked every poll
     expect(handled.slice(3).map((h) => [h.slot, h.source])).toEqual(missing.map((slot) => [slot, 'backfill']));
     const history = await scheduler.runs.list({ triggerId: trigger.id, source: 'backfill' });
-    expect(history.total).toBe(7);
+    expect(history.items).toHaveLength(7);
     expect(history.items.every((r) => r.status === 'completed')).toBe(true);
 
     const again = await scheduler.triggers.backfill(trigger.id, { from: new Date(T0 + HOUR), to: new Date(T0 + 11 * HOUR) });
     expect(again).toEqual({ slots: 10, created: [], alreadyRun: 10 });
-    expect((await scheduler.runs.list({ triggerId: trigger.id })).total).toBe(10);
+    expect((await scheduler.runs.list({ triggerId: trigger.id })).items.length).toBe(10);
 
     const audit = (await scheduler.audit.list({ triggerId: trigger.id, action: 'trigger.backfill' })).items.reverse();
     expect(audit.map((e) => [e.actor, e.details])).toEqual([
@@ -94,7 +94,7 @@ describe('backfill', () => {
     expect(handled.map((h) => h.slot).sort()).toEqual([0, 1, 2, 3, 4].map(hour));
     const spans = [...handled].sort((a, b) => a.start - b.start);
     for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
-    expect((await scheduler.runs.list({ triggerId: trigger.id, status: 'completed' })).total).toBe(5);
+    expect((await scheduler.runs.list({ triggerId: trigger.id, status: 'completed' })).items.length).toBe(5);
     await scheduler.stop();
   });
 
@@ -120,8 +120,8 @@ describe('backfill', () => {
     // 10,000 slots exactly is allowed.
     const ok = await scheduler.triggers.backfill(minutely.id, { from: new Date(T0 + MINUTE), to: new Date(T0 + 10_001 * MINUTE) });
     expect(ok.slots).toBe(10_000);
-    expect((await scheduler.runs.list({ triggerId: manual.id })).total + (await scheduler.runs.list({ triggerId: onEvent.id })).total).toBe(0);
-    expect((await scheduler.audit.list({ action: 'trigger.backfill' })).total).toBe(1);
+    expect((await scheduler.runs.list({ triggerId: manual.id })).items.length + (await scheduler.runs.list({ triggerId: onEvent.id })).items.length).toBe(0);
+    expect((await scheduler.audit.list({ action: 'trigger.backfill' })).items.length).toBe(1);
     await expect(scheduler.forOwner('u2').triggers.backfill(minutely.id, { from: new Date(T0), to: new Date(T0 + HOUR) })).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 });

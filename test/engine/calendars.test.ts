@@ -110,7 +110,7 @@ describe('exclusion calendars', () => {
     const error = await scheduler.triggers.create(tick('x', { every: '1h' }, ['fr-holidays', 'nope'])).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ValidationError', issues: [{ path: 'timing.calendars' }] });
     expect((error as Error).message).toContain('"nope"');
-    expect((await scheduler.triggers.list()).total).toBe(0);
+    expect((await scheduler.triggers.list()).items.length).toBe(0);
 
     const trigger = await scheduler.triggers.create(tick('y', { every: '1h' }, ['fr-holidays']));
     await expect(scheduler.triggers.update(trigger.id, { timing: { calendars: ['missing'] } })).rejects.toMatchObject({ name: 'ValidationError' });

@@ -19,7 +19,7 @@ describe('capacity', () => {
     for (let i = 0; i < 10; i++) await scheduler.triggers.runNow(trigger.id);
     await settle();
     expect(gate.inside).toBe(3);
-    expect((await scheduler.runs.list({ status: 'pending' })).total).toBe(7);
+    expect((await scheduler.runs.list({ status: 'pending' })).items.length).toBe(7);
     expect((await scheduler.health()).running).toBe(3);
 
     for (let released = 0; released < 10; released++) {
@@ -27,7 +27,7 @@ describe('capacity', () => {
       expect(gate.inside).toBe(Math.min(3, 10 - released - 1));
     }
     expect(gate.maxInside).toBe(3);
-    expect((await scheduler.runs.list({ status: 'completed' })).total).toBe(10);
+    expect((await scheduler.runs.list({ status: 'completed' })).items.length).toBe(10);
     await scheduler.stop();
   });
 
@@ -57,7 +57,7 @@ describe('capacity', () => {
     }
     expect(capped.maxInside).toBe(2);
     await free.releaseAll();
-    expect((await scheduler.runs.list({ status: 'completed' })).total).toBe(9);
+    expect((await scheduler.runs.list({ status: 'completed' })).items.length).toBe(9);
     await scheduler.stop();
   });
 

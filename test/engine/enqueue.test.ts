@@ -51,15 +51,15 @@ describe.each(STORE_CASES)('enqueue on $name', (storeCase) => {
     expect(new Set(runs.map((r) => r.id)).size).toBe(1);
     expect(new Set(runs.map((r) => r.triggerId)).size).toBe(1);
     const [s] = schedulers;
-    expect((await s!.runs.list({ owner: 'u1' })).total).toBe(1);
-    expect((await s!.triggers.list({ owner: 'u1' })).total).toBe(1);
+    expect((await s!.runs.list({ owner: 'u1' })).items.length).toBe(1);
+    expect((await s!.triggers.list({ owner: 'u1' })).items.length).toBe(1);
     // Keys are per owner and task type.
     const other = await s!.forOwner('u2').enqueue('email', { to: 'x@example.com' }, { idempotencyKey: 'order-42' });
     expect(other.id).not.toBe(runs[0]!.id);
     const again = await s!.forOwner('u1').enqueue('email', { to: 'changed@example.com' }, { idempotencyKey: 'order-42' });
     expect(again).toMatchObject({ id: runs[0]!.id, payload: runs[0]!.payload });
     const audit = await s!.audit.list({ owner: 'u1', action: 'trigger.run' });
-    expect(audit.total).toBe(1);
+    expect(audit.items.length).toBe(1);
   });
 
   it('enqueueMany stores every job in input order, validating all first', async () => {
@@ -70,7 +70,7 @@ describe.each(STORE_CASES)('enqueue on $name', (storeCase) => {
       .catch((e: unknown) => e);
     expect(bad).toMatchObject({ name: 'ValidationError' });
     expect((bad as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['jobs.1.payload.phone', 'jobs.2.taskType', 'jobs.3.delayMs']);
-    expect((await u1.runs.list()).total).toBe(0);
+    expect((await u1.runs.list()).items.length).toBe(0);
 
     const runs = await u1.enqueueMany([
       { taskType: 'sms', payload: { phone: '12345' }, delayMs: SECOND },
@@ -79,7 +79,7 @@ describe.each(STORE_CASES)('enqueue on $name', (storeCase) => {
     ]);
     expect(runs.map((r) => r.taskType)).toEqual(['sms', 'email', 'email']);
     expect(runs[1]!.id).toBe(runs[2]!.id);
-    expect((await u1.runs.list()).total).toBe(2);
+    expect((await u1.runs.list()).items.length).toBe(2);
   });
 
   it('rejects bad input with a ValidationError and writes nothing', async () => {
@@ -94,7 +94,7 @@ describe.each(STORE_CASES)('enqueue on $name', (storeCase) => {
       [() => s!.forOwner('u1').enqueue('email', { to: 'a@example.com' }, { owner: 'u2' }), 'owner'],
     ];
     for (const [call, path] of cases) await expect(call(), path).rejects.toMatchObject({ name: 'ValidationError', issues: [expect.objectContaining({ path })] });
-    expect((await s!.runs.list()).total).toBe(0);
+    expect((await s!.runs.list()).items.length).toBe(0);
   });
 });
 

@@ -57,7 +57,7 @@ describe('event triggers', () => {
     await clock.advance(SECOND);
     expect(seen.map((s) => s.trigger).sort()).toEqual(['any', 'pro']);
     expect(seen[0]?.event).toEqual({ name: 'user.signup', data, publishedAt: new Date(T0 + 5 * SECOND) });
-    expect((await scheduler.runs.list({ triggerId: paused.id })).total).toBe(0);
+    expect((await scheduler.runs.list({ triggerId: paused.id })).items.length).toBe(0);
 
     // A list filter accepts each listed value; a value outside it matches nothing.
     expect((await scheduler.publish('user.signup', { account: { plan: 'team' } })).runs.map((r) => r.triggerId).sort()).toEqual([pro.id, any.id].sort());
@@ -96,7 +96,7 @@ describe('event triggers', () => {
     expect(again).toMatchObject({ eventId: 'evt-42', duplicates: 1, runs: [] });
     await clock.advance(SECOND);
     expect(seen).toHaveLength(1);
-    expect((await scheduler.runs.list({ triggerId: welcome.id })).total).toBe(1);
+    expect((await scheduler.runs.list({ triggerId: welcome.id })).items.length).toBe(1);
     expect(published.map((e) => e.runs)).toEqual([1, 0]);
     await scheduler.stop();
   });
@@ -157,7 +157,7 @@ describe('event triggers', () => {
     for (const [name, data, options] of bad) {
       await expect(scheduler.publish(name, data, options)).rejects.toMatchObject({ name: 'ValidationError' });
     }
-    expect((await scheduler.runs.list()).total).toBe(0);
+    expect((await scheduler.runs.list()).items.length).toBe(0);
     expect(published).toHaveLength(0);
   });
 
@@ -172,7 +172,7 @@ describe('event triggers', () => {
       counts.push((await scheduler.publish('tick', {})).runs.length);
     }
     expect(counts).toEqual([0, 0, 1, 1, 1, 0]);
-    expect((await scheduler.runs.list({ triggerId: bounded.id })).total).toBe(3);
+    expect((await scheduler.runs.list({ triggerId: bounded.id })).items.length).toBe(3);
     expect((await scheduler.triggers.get(bounded.id)).status).toBe('active');
   });
 });

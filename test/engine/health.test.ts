@@ -50,6 +50,27 @@ describe('health', () => {
     expect((await scheduler.health()).status).toBe('stopped');
   });
 
+  it('lists what the store says its deployment lacks, and polls when it cannot notify', async () => {
+    const inner = memoryStore();
+    const note = 'Standalone server: other instances\' changes are seen at the next poll (pollIntervalMs).';
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === 'notes') return () => [note];
+        if (property === 'subscribe') return () => Promise.resolve(null);
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as Store;
+    const { scheduler } = testScheduler({ store, handlers: { work: { schema: z.object({}), run: () => undefined } } });
+    await scheduler.start();
+    expect(await scheduler.health()).toMatchObject({ status: 'ok', store: { notes: [note] }, wakeups: 'poll' });
+    await scheduler.stop();
+    const plain = testScheduler({ handlers: { work: { schema: z.object({}), run: () => undefined } } }).scheduler;
+    await plain.start();
+    expect((await plain.health()).store).not.toHaveProperty('notes');
+    await plain.stop();
+  });
+
   it('counts runs and observes dispatch lag and durations in the metrics', async () => {
     const clock = new TestClock(T0);
     const { scheduler } = testScheduler({

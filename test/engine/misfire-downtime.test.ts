@@ -14,10 +14,11 @@ const handlers = { tick: { schema: z.object({}), run: () => undefined } };
 /** Every run of a trigger, oldest slot first (pages through the 500-item limit). */
 async function allRuns(scheduler: { runs: RunsApi }, triggerId: string): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
-  for (let offset = 0; ; offset += 500) {
-    const page = await scheduler.runs.list({ triggerId, limit: 500, offset });
+  for (let cursor: string | undefined; ; ) {
+    const page = await scheduler.runs.list({ triggerId, limit: 500, ...(cursor ? { cursor } : {}) });
     runs.push(...page.items);
-    if (runs.length >= page.total) break;
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
   }
   return runs.reverse();
 }

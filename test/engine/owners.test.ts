@@ -50,7 +50,7 @@ describe('owner scoping', () => {
     // Nothing changed.
     const unchanged = await scheduler.triggers.get(bobs.id);
     expect(unchanged).toMatchObject({ status: 'active', priority: 0, version: 1 });
-    expect((await scheduler.runs.list({ triggerId: bobs.id })).total).toBe(1);
+    expect((await scheduler.runs.list({ triggerId: bobs.id })).items.length).toBe(1);
   });
 
   it('lists only the view’s own triggers and runs, whatever owner filter is passed', async () => {
@@ -60,7 +60,7 @@ describe('owner scoping', () => {
     expect((await a.triggers.list({ owner: 'bob' })).items.map((t) => t.id)).toEqual([alices.id]);
     expect((await b.triggers.list({ name: 'report' })).items.map((t) => t.id)).toEqual([bobs.id]);
     expect((await a.runs.list()).items.map((r) => r.id)).toEqual([alicesRun.id]);
-    expect((await a.runs.list({ owner: 'bob', triggerId: bobs.id })).total).toBe(0);
+    expect((await a.runs.list({ owner: 'bob', triggerId: bobs.id })).items.length).toBe(0);
     expect((await b.runs.list()).items.map((r) => r.id)).toEqual([bobsRun.id]);
   });
 
@@ -93,7 +93,7 @@ describe('owner scoping', () => {
     await expect(b.triggers.update(extra.id, { name: 'report' })).rejects.toMatchObject({ name: 'ConflictError' });
     const aExtra = await a.triggers.create({ name: 'extra', taskType: 'job', payload: { n: 4 }, schedule: { manual: true } });
     expect(aExtra.name).toBe('extra');
-    expect((await scheduler.triggers.list({ name: 'report' })).total).toBe(3);
+    expect((await scheduler.triggers.list({ name: 'report' })).items.length).toBe(3);
   });
 
   it('rejects an empty owner for a scoped view', () => {

@@ -53,7 +53,7 @@ async function enqueue({ scheduler, clock }: ReturnType<typeof prefetching>, cou
 }
 
 async function statusCounts(scheduler: ReturnType<typeof prefetching>['scheduler']) {
-  const count = async (status: 'pending' | 'running' | 'completed' | 'cancelled') => (await scheduler.runs.list({ status })).total;
+  const count = async (status: 'pending' | 'running' | 'completed' | 'cancelled') => (await scheduler.runs.list({ status })).items.length;
   return { pending: await count('pending'), running: await count('running'), completed: await count('completed'), cancelled: await count('cancelled') };
 }
 

@@ -64,7 +64,7 @@ describe('retries', () => {
     expect(final.attempt).toBe(4);
     expect(final.attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'retry'], [2, 'retry'], [3, 'retry'], [4, 'failed']]);
     expect(final.error).toEqual({ name: 'Error', message: 'boom' });
-    expect((await scheduler.runs.list({ triggerId: trigger.id })).total).toBe(1);
+    expect((await scheduler.runs.list({ triggerId: trigger.id })).items.length).toBe(1);
     await scheduler.stop();
   });
 
@@ -185,7 +185,7 @@ describe('retries', () => {
     await expect(
       scheduler.triggers.create({ name: 'x', owner: 'u1', taskType: 'flaky', payload: {}, schedule: { manual: true }, retry: { maxRetries: 11 } }),
     ).rejects.toMatchObject({ name: 'ValidationError', issues: [{ path: 'retry.maxRetries' }] });
-    expect((await scheduler.triggers.list()).total).toBe(0);
+    expect((await scheduler.triggers.list()).items.length).toBe(0);
     expect(() => failing({ retry: { maxRetries: 11 } })).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
     expect(() => failing({ handlerRetry: { maxRetries: 11 } })).toThrow(expect.objectContaining({ name: 'ConfigurationError' }));
     expect(() => exponentialBackoff({ maxRetries: 11 })).toThrow(expect.objectContaining({ name: 'ValidationError' }));

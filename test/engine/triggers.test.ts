@@ -64,7 +64,7 @@ describe('triggers on a running scheduler', () => {
     await scheduler.start();
     await clock.advance(5 * MINUTE);
     expect(slots).toEqual([]);
-    expect((await scheduler.runs.list({ triggerId: trigger.id })).total).toBe(2);
+    expect((await scheduler.runs.list({ triggerId: trigger.id })).items.length).toBe(2);
     await scheduler.stop();
   });
 
@@ -112,6 +112,6 @@ describe('triggers on a running scheduler', () => {
     ]);
     expect(iso(scheduler.preview({ every: '90m' }, 2))).toEqual([at(90 * MINUTE), at(180 * MINUTE)]);
     expect(() => scheduler.preview({ cron: 'nope' })).toThrow(expect.objectContaining({ name: 'ValidationError' }));
-    expect((await scheduler.triggers.list()).total).toBe(0);
+    expect((await scheduler.triggers.list()).items.length).toBe(0);
   });
 });

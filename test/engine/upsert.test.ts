@@ -60,7 +60,7 @@ describe.each(STORE_CASES)('declared triggers on $name', (storeCase) => {
     const changed = await Promise.all(schedulers.map((s) => s.triggers.upsert({ ...nightly, schedule: { cron: '0 4 * * *' } })));
     expect(changed.map((r) => r.action).sort()).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'updated']);
     const [admin] = schedulers;
-    expect((await admin!.triggers.list({ owner: 'ops' })).total).toBe(1);
+    expect((await admin!.triggers.list({ owner: 'ops' })).items.length).toBe(1);
     expect((await admin!.audit.list({ owner: 'ops' })).items.map((e) => e.action).sort()).toEqual(['trigger.create', 'trigger.update']);
     expect((await admin!.triggers.get(created[0]!.trigger.id)).version).toBe(2);
   });
@@ -116,7 +116,7 @@ describe.each(STORE_CASES)('declared triggers on $name', (storeCase) => {
       .catch((e: unknown) => e);
     expect(bad).toMatchObject({ name: 'ValidationError' });
     expect((bad as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['triggers.1.schedule.cron', 'triggers.2.name', 'triggers.3.name']);
-    expect((await s!.triggers.list({ owner: 'ops' })).total).toBe(1);
+    expect((await s!.triggers.list({ owner: 'ops' })).items.length).toBe(1);
     await s!.triggers.sync([{ ...nightly, name: 'app-a' }], { owner: 'ops', namePrefix: 'app-', prune: 'delete' });
     expect((await s!.triggers.list({ owner: 'ops' })).items.map((t) => t.name).sort()).toEqual(['app-a', 'made-by-ui']);
     await expect(s!.triggers.sync([nightly])).rejects.toMatchObject({ name: 'ValidationError', issues: [{ path: 'owner' }] });

@@ -96,9 +96,9 @@ describe('trigger validation (property)', () => {
           expect(typeof issue.path).toBe('string');
           expect(issue.message.length).toBeGreaterThan(0);
         }
-        expect((await scheduler.triggers.list()).total).toBe(0);
-        expect((await scheduler.audit.list()).total).toBe(0);
-        expect((await scheduler.runs.list()).total).toBe(0);
+        expect((await scheduler.triggers.list()).items.length).toBe(0);
+        expect((await scheduler.audit.list()).items.length).toBe(0);
+        expect((await scheduler.runs.list()).items.length).toBe(0);
       }),
       { numRuns: 300 },
     );
@@ -117,7 +117,7 @@ describe('trigger validation (property)', () => {
       }),
       { numRuns: 150 },
     );
-    expect((await scheduler.audit.list()).total).toBe(1);
+    expect((await scheduler.audit.list()).items.length).toBe(1);
   });
 
   it('says what is wrong, naming the field and the bad value', async () => {

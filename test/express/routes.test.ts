@@ -34,8 +34,8 @@ describe('trigger routes', () => {
     expect(run.headers.location).toBe(`/api/scheduler/runs/${encodeURIComponent(run.body.id)}`);
 
     const history = await h.http.get(`${T}/${id}/history`).set(h.a).expect(200);
-    expect(history.body).toMatchObject({ total: 1, limit: 50, offset: 0, items: [{ id: run.body.id }] });
-    expect((await h.http.get(`${T}/${id}/history?status=completed`).set(h.a).expect(200)).body.total).toBe(0);
+    expect(history.body).toEqual({ nextCursor: null, items: [expect.objectContaining({ id: run.body.id })] });
+    expect((await h.http.get(`${T}/${id}/history?status=completed`).set(h.a).expect(200)).body).toEqual({ items: [], nextCursor: null });
 
     await h.http.delete(`${T}/${id}`).set(h.a).expect(204);
     await h.http.get(`${T}/${id}`).set(h.a).expect(404);
@@ -51,7 +51,7 @@ describe('trigger routes', () => {
   });
 
   it('names every invalid field of a create, and writes nothing', async () => {
-    const before = (await h.http.get('/api/scheduler/audit').set(h.admin)).body.total;
+    const before = (await h.http.get('/api/scheduler/audit?limit=500').set(h.admin)).body.items.length;
     const res = await h.http
       .post(T)
       .set(h.a)
@@ -60,7 +60,7 @@ describe('trigger routes', () => {
     expect(res.body.error.code).toBe('VALIDATION');
     const paths = res.body.error.issues.map((i: { path: string }) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['extra', 'name', 'schedule.cron', 'payload.to', 'payload.subject', 'priority']));
-    expect((await h.http.get('/api/scheduler/audit').set(h.admin)).body.total).toBe(before);
+    expect((await h.http.get('/api/scheduler/audit?limit=500').set(h.admin)).body.items.length).toBe(before);
   });
 
   it('refuses an empty update and unknown fields on bodyless routes', async () => {
@@ -88,22 +88,48 @@ describe('lists', () => {
   });
   const list = (query: string) => h.http.get(`${T}?${query}`).set(h.b);
 
-  it('pages with limit and offset, and reports the total', async () => {
+  /** Every page of a listing, following nextCursor, as lists of names. */
+  async function walk(query: string): Promise<string[][]> {
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const body: { items: { name: string }[]; nextCursor: string | null } = (await list(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).expect(200)).body;
+      pages.push(body.items.map((t) => t.name));
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    return pages;
+  }
+
+  it('pages with limit and cursor, each trigger once, in the order asked', async () => {
     const all = (await list('limit=500').expect(200)).body;
-    const pages = [];
-    for (let offset = 0; offset < all.total; offset += 3) pages.push(...(await list(`limit=3&offset=${offset}`).expect(200)).body.items);
-    expect(pages.map((t: { id: string }) => t.id)).toEqual(all.items.map((t: { id: string }) => t.id));
-    expect((await list('limit=1').expect(200)).body).toMatchObject({ limit: 1, offset: 0, total: all.total });
-    expect((await list(`offset=${all.total}`).expect(200)).body).toMatchObject({ items: [], total: all.total });
-    expect((await list('offset=1000000').expect(200)).body.items).toEqual([]);
+    expect(all.nextCursor).toBeNull();
+    expect(all.items.length).toBeGreaterThanOrEqual(7);
+    const pages = await walk('limit=3');
+    expect(pages.slice(0, -1).every((p) => p.length === 3)).toBe(true);
+    expect(pages.flat()).toEqual(all.items.map((t: { name: string }) => t.name));
+    expect((await walk('limit=2&sort=name&order=desc&namePrefix=page-')).flat()).toEqual(['page-6', 'page-5', 'page-4', 'page-3', 'page-2', 'page-1', 'page-0']);
+    expect((await walk('limit=4&sort=createdAt&order=desc')).flat()).toEqual([...pages.flat()].reverse());
   });
 
-  it('filters by status, task type and name', async () => {
+  it('filters by status, task type, name and name prefix', async () => {
     expect((await list('status=paused').expect(200)).body.items.every((t: { status: string }) => t.status === 'paused')).toBe(true);
-    expect((await list('status=paused').expect(200)).body.total).toBe(3);
-    expect((await list('taskType=report').expect(200)).body.total).toBe(4);
+    expect((await list('status=paused').expect(200)).body.items).toHaveLength(3);
+    expect((await list('taskType=report').expect(200)).body.items).toHaveLength(4);
     expect((await list('name=page-3').expect(200)).body.items.map((t: { name: string }) => t.name)).toEqual(['page-3']);
-    expect((await list('name=nope').expect(200)).body).toMatchObject({ items: [], total: 0 });
+    expect((await list('name=nope').expect(200)).body).toEqual({ items: [], nextCursor: null });
+    expect((await walk('namePrefix=page-&sort=name&limit=5')).flat()).toHaveLength(7);
+    expect((await list('namePrefix=page-1').expect(200)).body.items.map((t: { name: string }) => t.name)).toEqual(['page-1']);
+  });
+
+  it('answers 400 for an altered cursor, or one from another query or owner', async () => {
+    const cursor: string = (await list('limit=1').expect(200)).body.nextCursor;
+    const altered = `${cursor.slice(0, -1)}${cursor.endsWith('A') ? 'B' : 'A'}`;
+    const paths = async (res: { body: { error: { issues: { path: string }[] } } }) => res.body.error.issues.map((i) => i.path);
+    expect(await paths(await list(`cursor=${encodeURIComponent(altered)}`).expect(400))).toEqual(['cursor']);
+    expect(await paths(await list(`sort=name&cursor=${encodeURIComponent(cursor)}`).expect(400))).toEqual(['cursor']);
+    expect(await paths(await h.http.get(`${T}?cursor=${encodeURIComponent(cursor)}`).set(h.a).expect(400))).toEqual(['cursor']);
+    expect(await paths(await h.http.get(`${T}?cursor=${encodeURIComponent(cursor)}`).set(h.admin).expect(400))).toEqual(['cursor']);
+    expect(await paths(await list(`cursor=${'x'.repeat(1_201)}`).expect(400))).toEqual(['cursor']);
   });
 
   it.each([
@@ -113,11 +139,12 @@ describe('lists', () => {
     ['limit=1.5', 'limit'],
     ['limit=abc', 'limit'],
     ['limit=', 'limit'],
-    ['offset=-3', 'offset'],
-    ['offset=1000001', 'offset'],
+    ['offset=3', 'offset'],
     ['limit=1&limit=2', 'limit'],
     ['status=sleeping', 'status'],
-    ['sort=name', 'sort'],
+    ['sort=updatedAt', 'sort'],
+    ['order=up', 'order'],
+    ['namePrefix=a%25', 'namePrefix'],
   ])('answers 400 with the path for %s', async (query, path) => {
     const res = await list(query).expect(400);
     expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
@@ -138,7 +165,10 @@ describe('runs, audit and health', () => {
     const res = await h.http.get('/api/scheduler/audit?action=trigger.create&limit=2').set(h.admin).expect(200);
     expect(res.body.items).toHaveLength(2);
     expect(res.body.items.every((e: { action: string }) => e.action === 'trigger.create')).toBe(true);
-    expect(res.body.total).toBeGreaterThan(2);
+    expect(res.body.nextCursor).toEqual(expect.any(String));
+    const next = await h.http.get(`/api/scheduler/audit?action=trigger.create&limit=2&cursor=${encodeURIComponent(res.body.nextCursor)}`).set(h.admin).expect(200);
+    const ids = [...res.body.items, ...next.body.items].map((e: { id: string }) => e.id);
+    expect(new Set(ids).size).toBe(4);
     await h.http.get('/api/scheduler/audit?action=trigger.explode').set(h.admin).expect(400);
   });
 

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import type { Collection, Document } from 'mongodb';
+import { describe, expect, it, vi } from 'vitest';
+import type { StoreChange } from '../../src/stores/types.js';
 import {
-  isResumeTokenLost, reopenDelayMs, RUN_CHANGES_PIPELINE, supportsChangeStreams, TRIGGER_CHANGES_PIPELINE,
+  ChangeFeeds, isResumeTokenLost, nextChange, reopenDelayMs, RUN_CHANGES_PIPELINE, supportsChangeStreams, TRIGGER_CHANGES_PIPELINE,
 } from '../../src/stores/mongo/change-feed.js';
 import { claimIsSettled, NAME_CLAIM_GRACE_MS } from '../../src/stores/mongo/names.js';
 import { fixtureDate as at } from '../../src/testing/fixtures.js';
@@ -45,5 +47,41 @@ describe('MongoDB name reservations', () => {
     expect(claimIsSettled({ at: at(0) }, at(NAME_CLAIM_GRACE_MS - 1))).toBe(false);
     expect(claimIsSettled({ at: at(0) }, at(NAME_CLAIM_GRACE_MS))).toBe(true);
     expect(claimIsSettled({ at: undefined as unknown as Date }, at(0))).toBe(true);
+  });
+});
+
+describe('MongoDB change feed with a client timeoutMS', () => {
+  const timeout = () => Object.assign(new Error('Timed out during socket read'), { name: 'MongoOperationTimeoutError' });
+
+  it('reads an idle stream timing out as no change yet, and other errors as errors', async () => {
+    await expect(nextChange({ next: () => Promise.reject(timeout()) })).resolves.toBeNull();
+    await expect(nextChange({ next: () => Promise.resolve('change') })).resolves.toBe('change');
+    await expect(nextChange({ next: () => Promise.reject(new Error('closed')) })).rejects.toThrow('closed');
+  });
+
+  it('keeps the feed up through idle timeouts and still delivers the next change', async () => {
+    // Fakes of the driver's watch(): streams that time out twice when idle, then deliver one change.
+    const fakeCollection = (id: string) => {
+      let calls = 0;
+      const stream = {
+        resumeToken: { _data: 'token' },
+        tryNext: () => Promise.resolve(null),
+        next: () => {
+          calls++;
+          if (calls <= 2) return Promise.reject(timeout());
+          if (calls === 3) return Promise.resolve({ documentKey: { _id: id } });
+          return new Promise(() => undefined);
+        },
+        close: () => Promise.resolve(),
+      };
+      return { watch: vi.fn(() => stream) } as unknown as Collection<Document>;
+    };
+    const changes: StoreChange[] = [];
+    const states: boolean[] = [];
+    const feeds = new ChangeFeeds(fakeCollection('t1'), fakeCollection('r1'), (change) => void changes.push(change), (up) => void states.push(up));
+    await feeds.start();
+    await vi.waitFor(() => expect(changes).toHaveLength(2));
+    expect(changes).toEqual(expect.arrayContaining([{ kind: 'trigger', id: 't1' }, { kind: 'run', id: 'r1' }]));
+    expect(states).toEqual([true]);
   });
 });

@@ -1,7 +1,8 @@
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MongoLockStore, mongoLockStore } from '../../src/locks/mongo/index.js';
 import { MongoStore, mongoStore } from '../../src/stores/mongo/index.js';
+import { COLLECTION_OPTIONS } from '../../src/stores/mongo/indexes.js';
 
 // A real client that is never connected: constructing stores performs no I/O. Nothing listens
 // on port 1, so the one operation below fails fast as an unreachable server would.
@@ -30,6 +31,21 @@ describe('MongoDB store construction (no server)', () => {
     expect((locks as MongoLockStore).collectionName).toBe('jobs_locks');
     expect(store.createLockStore()).toBe(locks);
     expect((mongoLockStore(db) as MongoLockStore).collectionName).toBe('punctual_locks');
+  });
+
+  it('opens every collection with majority writes and primary reads, whatever the client says', () => {
+    const lax = new MongoClient('mongodb://127.0.0.1:1/?w=1&readPreference=secondaryPreferred');
+    const laxDb = lax.db('punctual_unit');
+    const opened = vi.spyOn(laxDb, 'collection');
+    const store = mongoStore(laxDb);
+    store.createLockStore();
+    expect(opened.mock.calls.map(([name]) => name).sort()).toEqual(Object.values(store.collections).sort());
+    for (const [name, options] of [...opened.mock.calls]) {
+      const collection = laxDb.collection(name, options);
+      expect(collection.writeConcern).toMatchObject({ w: 'majority', wtimeoutMS: 10_000 });
+      expect(collection.readPreference?.mode).toBe('primary');
+    }
+    expect(COLLECTION_OPTIONS.writeConcern.w).toBe('majority');
   });
 
   it('rejects bad options with a ConfigurationError', () => {

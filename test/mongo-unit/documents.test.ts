@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  escapeKey, fromAuditDoc, fromRunDoc, fromStorable, fromTriggerDoc, isFinalStatus, nameKey, toAuditDoc, toRunDoc, toStorable, toTriggerDoc,
+  escapeKey, fromAuditDoc, legacyNameKey, fromRunDoc, fromStorable, fromTriggerDoc, isFinalStatus, nameKey, toAuditDoc, toRunDoc, toStorable, toTriggerDoc,
   unescapeKey, withoutId,
 } from '../../src/stores/mongo/documents.js';
 import { fixtureDate as at, makeAudit, makeRun, makeTrigger } from '../../src/testing/fixtures.js';
@@ -83,8 +83,11 @@ describe('MongoDB documents', () => {
   });
 
   it('builds unambiguous name keys', () => {
-    expect(nameKey('owner-a', 'report')).toBe('owner-a\u0000report');
-    expect(nameKey('a', 'b')).not.toBe(nameKey('a\u0000b', ''));
+    expect(nameKey('owner-a', 'report')).toBe('owner-a/report');
+    expect(nameKey('a/b', 'c')).toBe('a%2Fb/c');
+    expect(nameKey('a', 'b/c')).not.toBe(nameKey('a/b', 'c'));
+    expect(nameKey('a\u0000b', 'c')).not.toContain('\u0000');
+    expect(legacyNameKey('owner-a', 'report')).toBe('owner-a\u0000report');
   });
 
   it('knows the final statuses', () => {

@@ -14,6 +14,9 @@ describe('classifyMongoError', () => {
     [{ code: 189 }, 'transient'],
     [{ code: 91 }, 'transient'],
     [{ code: 11600 }, 'transient'],
+    [{ code: 11601 }, 'transient'],
+    [{ name: 'MongoPoolClearedError' }, 'transient'],
+    [{ name: 'MongoServerClosedError' }, 'transient'],
     [{ code: 6 }, 'transient'],
     [{ code: 7 }, 'transient'],
     [{ code: 89 }, 'transient'],
@@ -56,7 +59,8 @@ describe('bulkInsertFailures', () => {
 
   it('names the refused runs in a StoreError', () => {
     const error = insertFailure([{ id: 'run-1' }, { id: 'run-2' }], new Map([[1, 'too large (code 10334)']]));
-    expect(error).toMatchObject({ name: 'StoreError', message: 'MongoDB refused 1 run(s): "run-2": too large (code 10334)' });
+    expect(error).toMatchObject({ name: 'StoreError', message: 'MongoDB refused 1 run(s): "run-2": too large (code 10334). Nothing was written.' });
+    expect(insertFailure([{ id: 'run-1' }, { id: 'run-2' }], new Map([[1, 'x']]), ['run-1']).message).toContain('Already claimed, so kept: "run-1".');
   });
 });
 

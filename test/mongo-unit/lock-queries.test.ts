@@ -1,24 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { acquireFilter, acquireUpdate, isFree, RELEASE_UPDATE, releaseFilter, renewFilter, renewUpdate, toLock } from '../../src/locks/mongo/lock-queries.js';
+import { acquireWrite, isFree, nextFence, RELEASE_UPDATE, releaseFilter, renewFilter, renewUpdate, toLock } from '../../src/locks/mongo/lock-queries.js';
 import { fixtureDate as at } from '../../src/testing/fixtures.js';
 
 describe('MongoDB lock queries', () => {
-  it('acquires a lock only when it is expired or released', () => {
-    expect(acquireFilter('res', at(0))).toEqual({ _id: 'res', $or: [{ expiresAt: { $lte: at(0) } }, { token: { $exists: false } }] });
+  it('acquires a free lock by compare-and-set on its fence, with plain operators', () => {
+    const request = { resource: 'res', owner: '$owner', token: '$token', ttlMs: 10_000, now: at(0) };
+    const write = acquireWrite(request, { fence: 7 });
+    expect(write.filter).toEqual({ _id: 'res', fence: 7, $or: [{ expiresAt: { $lte: at(0) } }, { token: { $exists: false } }] });
+    const fence = at(0).getTime();
+    expect(write.update).toEqual({ $set: { owner: '$owner', token: '$token', expiresAt: at(10_000), fence } });
+    expect(write.lock).toEqual({ resource: 'res', owner: '$owner', token: '$token', expiresAt: at(10_000), fence });
+    // No pipeline: an object of operators, never an array.
+    expect(Array.isArray(write.update)).toBe(false);
   });
 
-  it('sets owner and token as literals, and a fence above both the last one and the time', () => {
-    const update = acquireUpdate({ resource: 'res', owner: '$owner', token: '$token', ttlMs: 10_000, now: at(0) });
-    expect(update).toEqual([
-      {
-        $set: {
-          owner: { $literal: '$owner' },
-          token: { $literal: '$token' },
-          expiresAt: at(10_000),
-          fence: { $max: [{ $add: [{ $ifNull: ['$fence', 0] }, 1] }, at(0).getTime()] },
-        },
-      },
-    ]);
+  it('creates a missing lock only if nobody created it meanwhile (the upsert collides on _id)', () => {
+    const write = acquireWrite({ resource: 'res', owner: 'o', token: 't', ttlMs: 1, now: at(0) }, null);
+    expect(write.filter).toEqual({ _id: 'res', fence: { $exists: false } });
+  });
+
+  it('moves the fence past the last one and past the time', () => {
+    expect(nextFence(null, at(0))).toBe(at(0).getTime());
+    expect(nextFence({ fence: at(0).getTime() + 5 }, at(0))).toBe(at(0).getTime() + 6);
   });
 
   it('renews and releases by token; release keeps the document and its fence', () => {

@@ -14,41 +14,51 @@ describe('MongoDB queries: triggers', () => {
 
   it('finds active triggers due by a date, earliest first', () => {
     expect(q.dueTriggersFilter(at(10))).toEqual({ status: 'active', nextFireAt: { $lte: at(10) } });
-    expect(q.DUE_TRIGGERS_SORT).toEqual({ nextFireAt: 1 });
+    expect(q.DUE_TRIGGERS_SORT).toEqual({ nextFireAt: 1, _id: 1 });
   });
 
   it('finds the active triggers of an event', () => {
     expect(q.eventTriggersFilter('user.signup')).toEqual({ status: 'active', 'schedule.event': 'user.signup', 'schedule.kind': 'event' });
   });
 
-  it('lists with only the filters given, by createdAt then id', () => {
-    expect(q.triggerListFilter({ limit: 10, offset: 0 })).toEqual({});
-    expect(q.triggerListFilter({ owner: 'o', status: 'paused', taskType: 't', name: 'n', limit: 10, offset: 0 })).toEqual({
+  it('lists with only the filters given, by createdAt or name, then id', () => {
+    const base = { sort: 'createdAt', order: 'asc', limit: 10 } as const;
+    expect(q.triggerListFilter(base)).toEqual({});
+    expect(q.triggerListFilter({ ...base, owner: 'o', status: 'paused', taskType: 't', name: 'n' })).toEqual({
       owner: 'o', status: 'paused', taskType: 't', name: 'n',
     });
+    expect(q.triggerListSort(base)).toEqual({ createdAt: 1, _id: 1 });
+    expect(q.triggerListSort({ sort: 'name', order: 'desc' })).toEqual({ name: -1, _id: -1 });
     expect(q.TRIGGER_LIST_SORT).toEqual({ createdAt: 1, _id: 1 });
   });
 
-  it.each([
-    [{ eligible: true, hasRun: true, inserted: true, advanced: false, runExists: false }, 'fired'],
-    [{ eligible: true, hasRun: true, inserted: false, advanced: true, runExists: false }, 'duplicate'],
-    [{ eligible: true, hasRun: false, advanced: true, runExists: false }, 'fired'],
-    [{ eligible: true, hasRun: false, advanced: false, runExists: false }, 'stale'],
-    [{ eligible: false, hasRun: true, advanced: false, runExists: true }, 'duplicate'],
-    [{ eligible: false, hasRun: true, advanced: false, runExists: false }, 'stale'],
-    [{ eligible: false, hasRun: false, advanced: false, runExists: false }, 'stale'],
-  ] as const)('slot fire outcome %o is %s', (outcome, result) => {
-    expect(q.slotFireResult(outcome)).toBe(result);
+  it('filters a name prefix with an anchored regex whose metacharacters are escaped', () => {
+    const base = { sort: 'name', order: 'asc', limit: 10 } as const;
+    expect(q.triggerListFilter({ ...base, namePrefix: 'report_' })).toEqual({ name: { $regex: '^report_' } });
+    expect(q.triggerListFilter({ ...base, namePrefix: 'a.b*' })).toEqual({ name: { $regex: '^a\\.b\\*' } });
+    expect(q.triggerListFilter({ ...base, namePrefix: 'r', name: 'x' })).toEqual({ name: { $eq: 'x', $regex: '^r' } });
+  });
+
+  it('starts a page strictly after a position, in the order of the sort', () => {
+    expect(q.triggerListFilter({ sort: 'createdAt', order: 'asc', limit: 10, owner: 'o', after: { value: at(5), id: 'b' } })).toEqual({
+      owner: 'o', $or: [{ createdAt: { $gt: at(5) } }, { createdAt: at(5), _id: { $gt: 'b' } }],
+    });
+    expect(q.triggerListFilter({ sort: 'name', order: 'desc', limit: 10, after: { value: 'nm', id: 'b' } })).toEqual({
+      $or: [{ name: { $lt: 'nm' } }, { name: 'nm', _id: { $lt: 'b' } }],
+    });
   });
 });
 
 describe('MongoDB queries: runs', () => {
   it('lists runs with filters, a scheduledFor window, newest first', () => {
-    expect(q.runListFilter({ limit: 1, offset: 0 })).toEqual({});
-    expect(q.runListFilter({ owner: 'o', triggerId: 't', status: 'failed', taskType: 'x', source: 'manual', from: at(1), to: at(2), limit: 1, offset: 0 })).toEqual({
+    expect(q.runListFilter({ limit: 1 })).toEqual({});
+    expect(q.runListFilter({ owner: 'o', triggerId: 't', status: 'failed', taskType: 'x', source: 'manual', from: at(1), to: at(2), limit: 1 })).toEqual({
       owner: 'o', triggerId: 't', status: 'failed', taskType: 'x', source: 'manual', scheduledFor: { $gte: at(1), $lt: at(2) },
     });
-    expect(q.runListFilter({ to: at(2), limit: 1, offset: 0 })).toEqual({ scheduledFor: { $lt: at(2) } });
+    expect(q.runListFilter({ to: at(2), limit: 1 })).toEqual({ scheduledFor: { $lt: at(2) } });
+    expect(q.runListFilter({ to: at(2), limit: 1, after: { scheduledFor: at(1), id: 'r' } })).toEqual({
+      scheduledFor: { $lt: at(2) }, $or: [{ scheduledFor: { $lt: at(1) } }, { scheduledFor: at(1), _id: { $lt: 'r' } }],
+    });
     expect(q.RUN_LIST_SORT).toEqual({ scheduledFor: -1, _id: -1 });
   });
 
@@ -134,7 +144,7 @@ describe('MongoDB queries: runs', () => {
       error: { name: 'LeaseLostError' },
     });
     expect(q.expiredLeasesFilter(at(1))).toEqual({ status: 'running', 'lease.expiresAt': { $lte: at(1) } });
-    expect(q.EXPIRED_LEASES_SORT).toEqual({ 'lease.expiresAt': 1 });
+    expect(q.EXPIRED_LEASES_SORT).toEqual({ 'lease.expiresAt': 1, _id: 1 });
   });
 
   it('cancels pending runs at once and flags running ones', () => {
@@ -153,13 +163,16 @@ describe('MongoDB queries: runs', () => {
 
 describe('MongoDB queries: audit and pages', () => {
   it('lists audit entries with filters, newest first', () => {
-    expect(q.auditListFilter({ owner: 'o', triggerId: 't', action: 'run.cancel', limit: 1, offset: 0 })).toEqual({
+    expect(q.auditListFilter({ owner: 'o', triggerId: 't', action: 'run.cancel', limit: 1 })).toEqual({
       owner: 'o', triggerId: 't', action: 'run.cancel',
+    });
+    expect(q.auditListFilter({ owner: 'o', limit: 1, after: { at: at(3), id: 'e' } })).toEqual({
+      owner: 'o', $or: [{ at: { $lt: at(3) } }, { at: at(3), _id: { $lt: 'e' } }],
     });
     expect(q.AUDIT_LIST_SORT).toEqual({ at: -1, _id: -1 });
   });
 
-  it('turns limit and offset into skip and limit; limit 0 reads nothing', () => {
+  it('turns an event page\'s limit and offset into skip and limit; limit 0 reads nothing', () => {
     expect(q.pageWindow({ limit: 50, offset: 10 })).toEqual({ skip: 10, limit: 50 });
     expect(q.pageWindow({ limit: 0, offset: 0 })).toBeNull();
     expect(q.pageWindow({ limit: 5, offset: -3 })).toEqual({ skip: 0, limit: 5 });

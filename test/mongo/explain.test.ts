@@ -102,7 +102,7 @@ describe.skipIf(!target)('MongoDB store: the hot queries use their indexes', () 
     {
       query: 'listRuns of a trigger',
       collection: () => store.collections.runs,
-      filter: () => q.runListFilter({ triggerId: 'trg-explain-3', limit: 50, offset: 0 }) as Filter<Document>,
+      filter: () => q.runListFilter({ triggerId: 'trg-explain-3', limit: 50 }) as Filter<Document>,
       sort: q.RUN_LIST_SORT,
       index: 'punctual_trigger_history',
     },

@@ -142,10 +142,11 @@ export class Database {
 
   async triggers(): Promise<TriggerRecord[]> {
     const all: TriggerRecord[] = [];
-    for (let offset = 0; ; offset += 500) {
-      const page = await this.admin.triggers.list({ limit: 500, offset });
+    for (let cursor: string | undefined; ; ) {
+      const page = await this.admin.triggers.list({ limit: 500, ...(cursor ? { cursor } : {}) });
       all.push(...page.items);
-      if (page.items.length < 500) return all;
+      if (page.nextCursor === null) return all;
+      cursor = page.nextCursor;
     }
   }
 

@@ -10,6 +10,7 @@ import { exactlyOnce } from './scenarios/exactly-once.js';
 import { postgresRestart, redisRestart } from './scenarios/outages.js';
 import { regressions } from './scenarios/regressions.js';
 import { sigkill } from './scenarios/sigkill.js';
+import { MONGO_SCENARIOS, mongoScenarios } from './mongo/mongo-scenarios.js';
 import { ensureServices, postgresReady, redisReady } from './services.js';
 import { FULL, SHORT, type Settings } from './settings.js';
 
@@ -23,15 +24,15 @@ const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>>
 
 function parseArgs(argv: string[]): { settings: Settings; names: string[] } {
   let settings = FULL;
-  let names = Object.keys(SCENARIOS);
+  let names = [...Object.keys(SCENARIOS), ...MONGO_SCENARIOS];
   for (const arg of argv) {
     if (arg === '--short') settings = SHORT;
     else if (arg === '--full') settings = FULL;
     else if (arg.startsWith('--only=')) names = arg.slice('--only='.length).split(',');
     else throw new Error(`unknown argument ${arg}; use --short, --full, --only=${Object.keys(SCENARIOS).join(',')}`);
   }
-  const unknown = names.filter((name) => !SCENARIOS[name]);
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; valid: ${Object.keys(SCENARIOS).join(', ')}`);
+  const unknown = names.filter((name) => !SCENARIOS[name] && !MONGO_SCENARIOS.includes(name));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; valid: ${[...Object.keys(SCENARIOS), ...MONGO_SCENARIOS].join(', ')}`);
   return { settings, names };
 }
 
@@ -48,9 +49,14 @@ async function main(): Promise<number> {
   const started = Date.now();
   console.log(`Reliability suite, ${settings.name} setting: ${names.join(', ')} (${settings.processes} processes, leaseMs ${settings.leaseMs}, pollIntervalMs ${settings.pollIntervalMs})`);
   const results: ScenarioResult[] = [];
-  for (const name of names) {
+  for (const name of names.filter((n) => SCENARIOS[n])) {
     console.log(`\n== ${name}`);
     const result = await (SCENARIOS[name] as (settings: Settings) => Promise<ScenarioResult>)(settings);
+    printScenario(result);
+    results.push(result);
+  }
+  // The MongoDB mode: run when MONGODB_URI names a replica set, skipped with a message otherwise.
+  for (const result of await mongoScenarios(settings, names)) {
     printScenario(result);
     results.push(result);
   }

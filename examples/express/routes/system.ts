@@ -42,7 +42,7 @@ export function metricsRoute(router: Router, handler: RequestHandler, token: str
 export function auditRoute(router: Router, scheduler: Scheduler): void {
   router.get('/api/scheduler/audit', async (req, res) => {
     if (!principalOf(res).admin) throw new HttpError(403, 'FORBIDDEN', 'The audit trail is for admins only');
-    const q = parseQuery(req.query, { limit: 'int', offset: 'int', owner: 'string', triggerId: 'string', action: AUDIT_ACTIONS });
+    const q = parseQuery(req.query, { limit: 'int', cursor: 'cursor', owner: 'string', triggerId: 'string', action: AUDIT_ACTIONS });
     const owner = ownerFilter(res, q.owner);
     const page = await scheduler.audit.list({ ...q, ...(owner !== undefined ? { owner } : {}) } as never);
     res.json(pageBody(page, auditBody));

@@ -36,7 +36,17 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
   });
 
   router.get(BASE, async (req, res) => {
-    const q = parseQuery(req.query, { limit: 'int', offset: 'int', status: TRIGGER_STATUSES, taskType: 'string', name: 'string', owner: 'string' });
+    const q = parseQuery(req.query, {
+      limit: 'int',
+      cursor: 'cursor',
+      sort: ['createdAt', 'name'],
+      order: ['asc', 'desc'],
+      status: TRIGGER_STATUSES,
+      taskType: 'string',
+      name: 'string',
+      namePrefix: 'string',
+      owner: 'string',
+    });
     const owner = ownerFilter(res, q.owner);
     const page = await triggers(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) } as never);
     res.json(pageBody(page, triggerBody));
@@ -78,7 +88,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
   });
 
   router.get(`${BASE}/:id/history`, async (req, res) => {
-    const q = parseQuery(req.query, { limit: 'int', offset: 'int', status: RUN_STATUSES });
+    const q = parseQuery(req.query, { limit: 'int', cursor: 'cursor', status: RUN_STATUSES });
     const trigger = await triggers(res).get(req.params.id); // 404 for another owner's trigger, not an empty page
     const page = await runs(res).list({ ...q, triggerId: trigger.id } as never);
     res.json(pageBody(page, runBody));

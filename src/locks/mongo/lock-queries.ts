@@ -2,7 +2,7 @@
  * The lock store's filters and updates, built by pure functions so they can be read and tested
  * without a server.
  */
-import type { Document, Filter, UpdateFilter } from 'mongodb';
+import type { Filter, UpdateFilter } from 'mongodb';
 import type { AcquireRequest, Lock } from '../types.js';
 
 /**
@@ -19,31 +19,33 @@ export interface LockDoc {
 }
 
 /**
- * A lock that may be taken at `now`: expired, or released (no token). Against a held lock this
- * matches nothing, so the upsert tries to insert `_id: resource` and fails with a duplicate key.
+ * The fence of the next acquire: one more than the stored one, and at least the acquire time in
+ * ms, so that if the TTL index removed the document (an hour after its last lease ended) the
+ * next fence still exceeds every earlier one, as long as the instances' clocks agree to within
+ * that hour.
  */
-export function acquireFilter(resource: string, now: Date): Filter<LockDoc> {
-  return { _id: resource, $or: [{ expiresAt: { $lte: now } }, { token: { $exists: false } }] };
+export function nextFence(current: Pick<LockDoc, 'fence'> | null, now: Date): number {
+  return Math.max((current?.fence ?? 0) + 1, now.getTime());
 }
 
 /**
- * The pipeline update of an acquire (MongoDB 4.2+). The fence is one more than before, and at
- * least the acquire time in ms: if the TTL index removed the document (an hour after its last
- * lease ended), the next fence still exceeds every earlier one, as long as the instances' clocks
- * agree to within that hour. Strings go through `$literal`, so an owner or token starting with
- * `$` is never read as a field path.
+ * An acquire as a compare-and-set with plain update operators (no aggregation-pipeline update,
+ * which some MongoDB-compatible servers refuse): given the lock as just read (or null), the
+ * filter matches only that same document, still free at `now` and still at the fence read
+ * (every acquire moves the fence, so a competing acquire in between makes it miss). It is an
+ * upsert: when it matches nothing, the server tries to insert `_id: resource`, which collides
+ * with the existing document (duplicate key, 11000) unless the lock does not exist, so `_id`
+ * uniqueness decides between racing acquirers. Values under `$set` are stored as they are,
+ * even strings starting with `$`.
  */
-export function acquireUpdate(request: AcquireRequest): Document[] {
-  return [
-    {
-      $set: {
-        owner: { $literal: request.owner },
-        token: { $literal: request.token },
-        expiresAt: new Date(request.now.getTime() + request.ttlMs),
-        fence: { $max: [{ $add: [{ $ifNull: ['$fence', 0] }, 1] }, request.now.getTime()] },
-      },
-    },
-  ];
+export function acquireWrite(request: AcquireRequest, current: Pick<LockDoc, 'fence'> | null): { filter: Filter<LockDoc>; update: UpdateFilter<LockDoc>; lock: Lock } {
+  const fence = nextFence(current, request.now);
+  const expiresAt = new Date(request.now.getTime() + request.ttlMs);
+  const filter: Filter<LockDoc> = current
+    ? { _id: request.resource, fence: current.fence, $or: [{ expiresAt: { $lte: request.now } }, { token: { $exists: false } }] }
+    : { _id: request.resource, fence: { $exists: false } };
+  const update: UpdateFilter<LockDoc> = { $set: { owner: request.owner, token: request.token, expiresAt, fence } };
+  return { filter, update, lock: { resource: request.resource, owner: request.owner, token: request.token, fence, expiresAt } };
 }
 
 /** The lock, only while `token` holds it and it has not expired at `now`. */
@@ -63,7 +65,7 @@ export function releaseFilter(lock: Pick<Lock, 'resource' | 'token'>): Filter<Lo
 /** Release drops the token and keeps the document, so its fence carries on. */
 export const RELEASE_UPDATE: UpdateFilter<LockDoc> = { $unset: { token: '' } };
 
-/** Whether a stored lock is free at `now` (what {@link acquireFilter} matches). */
+/** Whether a stored lock is free at `now` (what {@link acquireWrite} matches). */
 export function isFree(doc: Pick<LockDoc, 'token' | 'expiresAt'>, now: Date): boolean {
   return doc.token === undefined || doc.token === null || doc.expiresAt.getTime() <= now.getTime();
 }

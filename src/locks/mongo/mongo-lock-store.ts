@@ -3,7 +3,10 @@ import { ConfigurationError } from '../../errors.js';
 import { isDuplicateKeyError, toStoreError } from '../../stores/mongo/errors.js';
 import { COLLECTION_OPTIONS, createIndex, isValidCollectionName, LOCK_CLEANUP_INDEX } from '../../stores/mongo/indexes.js';
 import type { AcquireRequest, Lock, LockStore } from '../types.js';
-import { acquireFilter, acquireUpdate, isFree, RELEASE_UPDATE, releaseFilter, renewFilter, renewUpdate, toLock, type LockDoc } from './lock-queries.js';
+import { acquireWrite, isFree, RELEASE_UPDATE, releaseFilter, renewFilter, renewUpdate, toLock, type LockDoc } from './lock-queries.js';
+
+/** Read-and-set rounds of an acquire racing other acquirers. */
+const ACQUIRE_ATTEMPTS = 4;
 
 export interface MongoLockStoreOptions {
   /** The collection holding one document per resource. Default `punctual_locks`. */
@@ -11,13 +14,13 @@ export interface MongoLockStoreOptions {
 }
 
 /**
- * The MongoDB {@link LockStore} (R7): one document per resource, `_id` = resource. Acquiring is
- * one atomic upsert whose filter matches only a free lock (expired or released); against a held
- * lock the upsert's insert collides on `_id` (duplicate key), which means "held by someone
- * else". Renew and release present the token. Correctness rests on `_id` uniqueness and
+ * The MongoDB {@link LockStore} (R7): one document per resource, `_id` = resource. Acquiring
+ * reads the lock and, when it is free, takes it with a compare-and-set upsert on its fence
+ * (see {@link acquireWrite}); against a lock taken meanwhile the upsert's insert collides on
+ * `_id` (duplicate key), which means "someone else got there first". Renew and release present the token. Correctness rests on `_id` uniqueness and
  * single-document atomicity only; the TTL index (created by `ensureIndexes()`, or by the
  * MongoDB store's `init()`) removes locks an hour after their last lease ended, for cleanup.
- * Needs MongoDB 4.2+ (pipeline updates). Never closes the client.
+ * Uses plain update operators only (no pipeline updates). Never closes the client.
  * @example
  * const locks = mongoLockStore(db);
  * const lock = await locks.acquire({ resource: 'report', owner: 'instance-1', token: 't1', ttlMs: 30_000, now: new Date() });
@@ -40,22 +43,23 @@ export class MongoLockStore implements LockStore {
     this.locks = db.collection<LockDoc>(name, COLLECTION_OPTIONS);
   }
 
+  /**
+   * Reads the lock, and if it is free (or absent) takes it with {@link acquireWrite}'s
+   * compare-and-set upsert. A duplicate key or a miss means another acquirer moved first: read
+   * again, a few times, and give up (null) once the lock is held.
+   */
   async acquire(request: AcquireRequest): Promise<Lock | null> {
     try {
-      // An upsert race with another acquirer can also end in a duplicate key: try once more
-      // when the stored lock turns out to be free after all.
-      for (let attempt = 0; attempt < 2; attempt++) {
+      for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
+        const current = await this.locks.findOne({ _id: request.resource }, { projection: { token: 1, expiresAt: 1, fence: 1 } });
+        if (current && !isFree(current, request.now)) return null;
+        const write = acquireWrite(request, current);
         try {
-          const doc = await this.locks.findOneAndUpdate(acquireFilter(request.resource, request.now), acquireUpdate(request), {
-            upsert: true,
-            returnDocument: 'after',
-          });
-          return doc ? toLock(doc) : null;
+          const { matchedCount, upsertedCount } = await this.locks.updateOne(write.filter, write.update, { upsert: true });
+          if (matchedCount === 1 || upsertedCount === 1) return write.lock;
         } catch (error) {
           if (!isDuplicateKeyError(error)) throw error;
         }
-        const current = await this.locks.findOne({ _id: request.resource });
-        if (current && !isFree(current, request.now)) return null;
       }
       return null;
     } catch (error) {

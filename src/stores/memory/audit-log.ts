@@ -1,6 +1,6 @@
-import type { AuditEntry, Page } from '../../types.js';
+import type { AuditEntry } from '../../types.js';
 import type { AuditQuery } from '../types.js';
-import { compareStrings, copy, page } from './records.js';
+import { compareStrings, comparePositions, copy } from './records.js';
 
 function oldestFirst(a: AuditEntry, b: AuditEntry): number {
   return a.at.getTime() - b.at.getTime() || compareStrings(a.id, b.id);
@@ -22,16 +22,19 @@ export class AuditLog {
     this.entries.splice(index, 0, stored);
   }
 
-  /** Newest `at` first (then id descending). */
-  list(query: AuditQuery): Page<AuditEntry> {
-    const matches: AuditEntry[] = [];
-    for (let i = this.entries.length - 1; i >= 0; i--) {
+  /** One keyset page, newest `at` first (then id descending). */
+  list(query: AuditQuery): AuditEntry[] {
+    const after = query.after ? ([query.after.at.getTime(), query.after.id] as const) : undefined;
+    const items: AuditEntry[] = [];
+    // Entries are kept oldest first: walk back from the newest, skip to the position, stop when full.
+    for (let i = this.entries.length - 1; i >= 0 && items.length < query.limit; i--) {
       const entry = this.entries[i] as AuditEntry;
+      if (after && comparePositions([entry.at.getTime(), entry.id], after, true) <= 0) continue;
       if (query.owner !== undefined && entry.owner !== query.owner) continue;
       if (query.triggerId !== undefined && entry.triggerId !== query.triggerId) continue;
       if (query.action !== undefined && entry.action !== query.action) continue;
-      matches.push(entry);
+      items.push(copy(entry));
     }
-    return page(matches, query);
+    return items;
   }
 }

@@ -1,6 +1,7 @@
+import { heldByFire, isAdvancedTo } from '../fire-retry.js';
 import { MemoryLockStore } from '../../locks/memory/memory-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
@@ -56,7 +57,7 @@ export class MemoryStore implements Store {
     return this.triggers.get(id, owner);
   }
 
-  async listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
+  async listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
     return this.triggers.list(query);
   }
 
@@ -85,10 +86,13 @@ export class MemoryStore implements Store {
     }
     return fires.map((fire): SlotFireResult => {
       const runExists = fire.run !== null && this.runs.has(fire.run.id);
+      // A retry of a fire already written: its run is held under the fire's own token.
+      const own = runExists && heldByFire(this.runs.get(fire.run!.id), fire.run);
       if (!this.triggers.replace(fire.triggerId, fire.expectedVersion, fire.next)) {
+        if (own && isAdvancedTo(this.triggers.get(fire.triggerId), fire.next)) return 'fired';
         return runExists ? 'duplicate' : 'stale';
       }
-      if (runExists) return 'duplicate';
+      if (runExists) return own ? 'fired' : 'duplicate';
       if (fire.run) this.runs.insert(fire.run);
       return 'fired';
     });
@@ -102,7 +106,7 @@ export class MemoryStore implements Store {
     return this.runs.get(id, owner);
   }
 
-  async listRuns(query: RunQuery): Promise<Page<RunRecord>> {
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
     return this.runs.list(query);
   }
 
@@ -142,7 +146,7 @@ export class MemoryStore implements Store {
     this.audit.append(entry);
   }
 
-  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
     return this.audit.list(query);
   }
 

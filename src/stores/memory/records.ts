@@ -1,4 +1,4 @@
-import type { AttemptRecord, Page, RunRecord, TriggerRecord } from '../../types.js';
+import type { AttemptRecord, RunRecord, TriggerRecord } from '../../types.js';
 
 /**
  * A deep copy, so callers never share objects with what the memory store holds. Records are
@@ -102,16 +102,32 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Cuts one page out of already filtered and ordered items, copying the page's items. */
-export function page<T>(items: readonly T[], query: { limit: number; offset: number }, copyItem: (item: T) => T = copy): Page<T> {
-  const offset = Math.max(0, query.offset);
-  const limit = Math.max(0, query.limit);
-  return {
-    items: items.slice(offset, offset + limit).map((item) => copyItem(item)),
-    total: items.length,
-    limit: query.limit,
-    offset: query.offset,
-  };
+/** A listing's sort position: the sort key (epoch ms or text) and the id that breaks ties. */
+export type SortPosition = readonly [key: number | string, id: string];
+
+/** Compares two positions in ascending order (key, then id); `desc` reverses both. */
+export function comparePositions(a: SortPosition, b: SortPosition, desc: boolean): number {
+  const byKey = typeof a[0] === 'number' ? (a[0] as number) - (b[0] as number) : compareStrings(a[0] as string, b[0] as string);
+  const order = byKey || compareStrings(a[1], b[1]);
+  return desc ? -order : order;
+}
+
+/**
+ * One keyset page: the first `limit` of `items` in position order that come strictly after
+ * `after`, copied.
+ */
+export function keysetPage<T>(
+  items: readonly T[],
+  positionOf: (item: T) => SortPosition,
+  desc: boolean,
+  after: SortPosition | undefined,
+  limit: number,
+  copyItem: (item: T) => T = copy,
+): T[] {
+  const keyed = items.map((item) => ({ item, position: positionOf(item) }));
+  const rest = after ? keyed.filter((k) => comparePositions(k.position, after, desc) > 0) : keyed;
+  rest.sort((a, b) => comparePositions(a.position, b.position, desc));
+  return rest.slice(0, Math.max(0, limit)).map((k) => copyItem(k.item));
 }
 
 /** Adds `id` to the set kept under `key`, creating the set on first use. */

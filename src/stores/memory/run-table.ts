@@ -1,8 +1,8 @@
 import { FINAL_RUN_STATUSES } from '../../types.js';
-import type { AttemptRecord, Page, RunRecord, RunStatus } from '../../types.js';
+import type { AttemptRecord, RunRecord, RunStatus } from '../../types.js';
 import type { ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
 import { ClaimQueue } from './claim-queue.js';
-import { addToIndex, compareStrings, copy, copyAttempt, copyRun, page, removeFromIndex } from './records.js';
+import { addToIndex, copy, copyAttempt, copyRun, keysetPage, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
 
 interface StoredRun {
@@ -20,10 +20,6 @@ function isExpiring(run: RunRecord): run is RunRecord & { expiresAt: Date } {
 
 function isLeased(run: RunRecord): run is RunRecord & { lease: NonNullable<RunRecord['lease']> } {
   return run.status === 'running' && run.lease !== null;
-}
-
-function newestFirst(a: RunRecord, b: RunRecord): number {
-  return b.scheduledFor.getTime() - a.scheduledFor.getTime() || compareStrings(b.id, a.id);
 }
 
 /**
@@ -62,7 +58,8 @@ export class RunTable {
     return copyRun(record);
   }
 
-  list(query: RunQuery): Page<RunRecord> {
+  /** One keyset page, newest `scheduledFor` first, then id descending. */
+  list(query: RunQuery): RunRecord[] {
     const ids =
       query.triggerId !== undefined
         ? (this.idsByTrigger.get(query.triggerId) ?? [])
@@ -83,8 +80,8 @@ export class RunTable {
       if (to !== undefined && r.scheduledFor.getTime() >= to) continue;
       matches.push(r);
     }
-    matches.sort(newestFirst);
-    return page(matches, query, copyRun);
+    const after = query.after ? ([query.after.scheduledFor.getTime(), query.after.id] as const) : undefined;
+    return keysetPage(matches, (r) => [r.scheduledFor.getTime(), r.id], true, after, query.limit, copyRun);
   }
 
   claim(request: ClaimRequest): RunRecord[] {

@@ -1,8 +1,8 @@
 import { ConflictError } from '../../errors.js';
-import type { Page, TriggerRecord } from '../../types.js';
+import type { TriggerRecord } from '../../types.js';
 import type { TriggerQuery } from '../types.js';
 import { EventIndex } from './event-index.js';
-import { addToIndex, compareStrings, copyTrigger, page, removeFromIndex } from './records.js';
+import { addToIndex, copyTrigger, keysetPage, removeFromIndex, type SortPosition } from './records.js';
 import { TimeIndex } from './time-index.js';
 
 interface StoredTrigger {
@@ -56,7 +56,8 @@ export class TriggerTable {
     return this.triggers.get(id)?.record.version;
   }
 
-  list(query: TriggerQuery): Page<TriggerRecord> {
+  /** One keyset page in the query's sort (then id) order. */
+  list(query: TriggerQuery): TriggerRecord[] {
     const ids = query.owner !== undefined ? (this.idsByOwner.get(query.owner) ?? []) : this.triggers.keys();
     const matches: TriggerRecord[] = [];
     for (const id of ids) {
@@ -64,10 +65,13 @@ export class TriggerTable {
       if (query.status !== undefined && t.status !== query.status) continue;
       if (query.taskType !== undefined && t.taskType !== query.taskType) continue;
       if (query.name !== undefined && t.name !== query.name) continue;
+      if (query.namePrefix !== undefined && !t.name.startsWith(query.namePrefix)) continue;
       matches.push(t);
     }
-    matches.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compareStrings(a.id, b.id));
-    return page(matches, query, copyTrigger);
+    const byName = query.sort === 'name';
+    const positionOf = (t: TriggerRecord): SortPosition => [byName ? t.name : t.createdAt.getTime(), t.id];
+    const after = query.after ? ([query.after.value instanceof Date ? query.after.value.getTime() : query.after.value, query.after.id] as const) : undefined;
+    return keysetPage(matches, positionOf, query.order === 'desc', after, query.limit, copyTrigger);
   }
 
   /**

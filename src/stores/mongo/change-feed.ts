@@ -59,6 +59,20 @@ export function reopenDelayMs(failures: number): number {
 type Change = Document & { documentKey?: { _id?: unknown } };
 
 /**
+ * A client-wide `timeoutMS` makes `next()` on an idle stream throw `MongoOperationTimeoutError`
+ * although the stream is fine and goes on with the next call (the driver's documented
+ * behaviour): that is "no change yet" (null), not a broken feed.
+ */
+export async function nextChange<T>(stream: { next(): Promise<T> }): Promise<T | null> {
+  try {
+    return await stream.next();
+  } catch (error) {
+    if ((error as { name?: unknown } | null)?.name === 'MongoOperationTimeoutError') return null;
+    throw error;
+  }
+}
+
+/**
  * One collection's change stream, kept open: the driver resumes by itself after a resumable
  * error; when it gives up, this reopens with backoff (from the last resume token when there is
  * one, so nothing is missed; else fresh, announcing a change so the engine re-reads).
@@ -110,7 +124,10 @@ class Feed {
       try {
         stream ??= await this.open(true);
         failures = 0;
-        for (;;) this.handle(await stream.next());
+        for (;;) {
+          const change = await nextChange(stream);
+          if (change) this.handle(change);
+        }
       } catch (error) {
         if (this.closed) break;
         const current = this.stream;

@@ -8,8 +8,9 @@ export type TriggerDoc = Omit<TriggerRecord, 'id'> & { _id: string };
  * A run as stored: the record with `id` kept in `_id`, plus `purgeAt`, a copy of `expiresAt`
  * that is set only once the run is final. The retention TTL index is on `purgeAt`, so the TTL
  * monitor can never remove a pending or running run, whatever its `expiresAt` says.
+ * `finishId` marks the last finish applied, so a finish sent again is recognised (see run-finishes.ts).
  */
-export type RunDoc = Omit<RunRecord, 'id'> & { _id: string; purgeAt?: Date };
+export type RunDoc = Omit<RunRecord, 'id'> & { _id: string; purgeAt?: Date; finishId?: string };
 
 /** An audit entry as stored. */
 export type AuditDoc = Omit<AuditEntry, 'id'> & { _id: string };
@@ -28,10 +29,17 @@ export interface NameDoc {
 const FINAL = new Set<RunStatus>(FINAL_RUN_STATUSES);
 
 /**
- * The `_id` of an owner's name reservation. Names never contain NUL (they are letters, digits,
- * `-` and `_`), so the key is unambiguous whatever the owner id holds.
+ * The `_id` of an owner's name reservation: the owner percent-encoded (`encodeURIComponent`,
+ * which turns `/` into `%2F`), `/`, the name. The first `/` ends the owner, so no two (owner,
+ * name) pairs share a key, and the key holds no NUL (which stores backed by PostgreSQL jsonb,
+ * such as FerretDB, refuse in strings).
  */
 export function nameKey(owner: string, name: string): string {
+  return `${encodeURIComponent(owner)}/${name}`;
+}
+
+/** The key earlier versions used, `owner + NUL + name`: read, and moved to {@link nameKey}. */
+export function legacyNameKey(owner: string, name: string): string {
   return `${owner}\u0000${name}`;
 }
 
@@ -109,7 +117,7 @@ export function toRunDoc(run: RunRecord): RunDoc {
 }
 
 export function fromRunDoc(doc: RunDoc): RunRecord {
-  const { _id, purgeAt: _purgeAt, ...rest } = fromStorable(doc);
+  const { _id, purgeAt: _purgeAt, finishId: _finishId, ...rest } = fromStorable(doc);
   return { id: _id, ...rest };
 }
 

@@ -16,6 +16,7 @@ export const TRANSIENT_ERROR_CODES: ReadonlySet<number> = new Set([
   10058, // LegacyNotPrimary
   10107, // NotWritablePrimary
   11600, // InterruptedAtShutdown
+  11601, // Interrupted
   11602, // InterruptedDueToReplStateChange
   13388, // StaleConfig
   13435, // NotPrimaryNoSecondaryOk
@@ -28,6 +29,8 @@ export const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'MongoNetworkTimeoutError',
   'MongoServerSelectionError',
   'MongoOperationTimeoutError',
+  'MongoPoolClearedError',
+  'MongoServerClosedError',
 ]);
 
 const TRANSIENT_LABELS = ['RetryableWriteError', 'TransientTransactionError'];
@@ -79,7 +82,7 @@ export interface BulkInsertFailures {
  * then nothing is known per document, and the error is rethrown.
  */
 export function bulkInsertFailures(error: unknown): BulkInsertFailures | null {
-  if (typeof error !== 'object' || error === null) return null;
+  if (typeof error !== 'object' || error === null || hasWriteConcernError(error)) return null;
   const raw = (error as ErrorShape).writeErrors;
   if (raw === undefined || raw === null) return null;
   const writeErrors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown; index?: unknown; errmsg?: unknown }[];
@@ -93,10 +96,30 @@ export function bulkInsertFailures(error: unknown): BulkInsertFailures | null {
   return result;
 }
 
-/** The error for runs the server refused (not duplicates); the other runs were written. */
-export function insertFailure(runs: readonly { id: string }[], failed: ReadonlyMap<number, string>): StoreError {
+/**
+ * Whether a write error also carries a write-concern error: the writes it reports as done may
+ * not be durable (a failover can roll them back), so nothing is known per document. The driver
+ * keeps it in `result` when write errors are present, in the error itself otherwise.
+ */
+export function hasWriteConcernError(error: object): boolean {
+  const e = error as { writeConcernError?: unknown; errInfo?: unknown; result?: { getWriteConcernError?: () => unknown } };
+  if (e.writeConcernError) return true;
+  const result = e.result;
+  return typeof result?.getWriteConcernError === 'function' && Boolean(result.getWriteConcernError());
+}
+
+/** The error for runs the server refused (not duplicates); `kept`: runs of the batch that stay written. */
+export function insertFailure(runs: readonly { id: string }[], failed: ReadonlyMap<number, string>, kept: readonly string[] = []): StoreError {
   const detail = [...failed].map(([index, message]) => `"${runs[index]?.id}": ${message}`).join('; ');
-  return new StoreError(`MongoDB refused ${failed.size} run(s): ${detail}`);
+  const written = kept.length > 0 ? ` Already claimed, so kept: ${kept.map((id) => `"${id}"`).join(', ')}.` : ' Nothing was written.';
+  return new StoreError(`MongoDB refused ${failed.size} run(s): ${detail}.${written}`);
+}
+
+/** A driver error in one line: its message and, when it has one, its code. */
+export function describeMongoError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null ? (error as ErrorShape).code : undefined;
+  return typeof code === 'number' ? `${message} (code ${code})` : message;
 }
 
 /** Wraps a driver error as a {@link StoreError} (punctual errors pass through unchanged). */

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { ConfigurationError, ConflictError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery, ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
@@ -14,10 +15,15 @@ import {
   type TriggerDoc,
 } from './documents.js';
 import { bulkInsertFailures, insertFailure, isDuplicateKeyError, toStoreError, type BulkInsertFailures } from './errors.js';
-import { collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole } from './indexes.js';
+import {
+  collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, LOCK_CLEANUP_INDEX, type CollectionRole,
+} from './indexes.js';
 import { nameConflict, TriggerNames } from './names.js';
 import * as q from './queries.js';
-import { fireSlots } from './slot-fires.js';
+import { claimRuns as claimRunDocs } from './claims.js';
+import { DeploymentNotes } from './deployment-notes.js';
+import { finishRuns as finishRunDocs } from './run-finishes.js';
+import { fireSlots, withdrawRuns } from './slot-fires.js';
 
 /** Options of {@link mongoStore}. */
 export interface MongoStoreOptions {
@@ -28,9 +34,6 @@ export interface MongoStoreOptions {
   /** Create the indexes in `init()`. Default true. Set false when indexes are managed out of band (see `ensureIndexes()`). */
   createIndexes?: boolean;
 }
-
-/** Claim rounds when concurrent claimers took some of the candidates. */
-const CLAIM_ROUNDS = 3;
 
 /**
  * The MongoDB {@link Store}. Works on standalone servers, replica sets and sharded clusters:
@@ -54,6 +57,10 @@ export class MongoStore implements Store {
   private readonly names: TriggerNames;
   private initializing: Promise<void> | null = null;
   private lockStore: MongoLockStore | undefined;
+  /** What this deployment lacks (see {@link MongoStore.notes}). */
+  private readonly limits = new DeploymentNotes();
+  /** The id each finish was stamped with, while the caller holds it (for finishes sent again). */
+  private readonly finishIds = new WeakMap<RunFinish, string>();
 
   constructor(
     private readonly db: Db,
@@ -71,19 +78,39 @@ export class MongoStore implements Store {
     this.names = new TriggerNames(db.collection<NameDoc>(this.collections.names, COLLECTION_OPTIONS), this.triggers);
   }
 
-  /** Creates the indexes (unless `createIndexes: false`). Idempotent; concurrent calls share one attempt. */
+  /**
+   * Creates the indexes and moves name reservations left under the key of earlier versions
+   * (neither with `createIndexes: false`: a claim moves its own name's reservation anyway).
+   * Idempotent; concurrent calls share one attempt.
+   */
   init(): Promise<void> {
     if (this.options.createIndexes === false) return Promise.resolve();
-    this.initializing ??= this.ensureIndexes().catch((error: unknown) => {
+    this.initializing ??= this.prepare().catch((error: unknown) => {
       this.initializing = null;
       throw error;
     });
     return this.initializing;
   }
 
+  private async prepare(): Promise<void> {
+    await this.ensureIndexes();
+    await this.op('init', () => this.names.migrateLegacyKeys());
+  }
+
   /** Creates every index the store uses (see docs/mongodb.md); for deployments that manage indexes out of band. */
   async ensureIndexes(): Promise<void> {
-    await ensureAllIndexes(this.db, this.collections);
+    const withoutTtl = await ensureAllIndexes(this.db, this.collections);
+    if (withoutTtl.length > 0) {
+      this.limits.note('ttl', `The server refused TTL indexes (${withoutTtl.join(', ')} were made without expiry): final runs past retention and unused locks are removed by the scheduler's periodic purge query instead.`);
+    }
+  }
+
+  /**
+   * What this deployment lacks and what the store does instead: TTL indexes the server refused
+   * (purged by query), change streams on a standalone server (polling). Shown in `health()`.
+   */
+  notes(): readonly string[] {
+    return this.limits.list();
   }
 
   async close(): Promise<void> {
@@ -121,8 +148,8 @@ export class MongoStore implements Store {
     });
   }
 
-  listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
-    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.TRIGGER_LIST_SORT, query, fromTriggerDoc));
+  listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
+    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.triggerListSort(query), query.limit, fromTriggerDoc));
   }
 
   updateTrigger(write: TriggerWrite): Promise<boolean> {
@@ -178,17 +205,26 @@ export class MongoStore implements Store {
       fireSlots(fires, {
         triggers: this.triggers,
         names: this.names,
+        runs: this.runs,
         insertRuns: (docs) => this.insertRunDocs(docs),
         replaceTrigger: (id, version, next) => this.replaceTrigger(id, version, next),
-        existingRunIds: async (ids) => new Set((await this.runs.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id)),
       }),
     );
   }
 
+  /**
+   * Unordered insert. When the server refuses some runs (too large, a validator), the runs this
+   * call wrote are withdrawn while untouched and the call throws, so, as on the other stores,
+   * a refused batch writes nothing (the error names any run already claimed elsewhere).
+   */
   insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
     return this.op('insertRuns', async () => {
       const { duplicates, failed } = await this.insertRunDocs(runs.map(toRunDoc));
-      if (failed.size > 0) throw insertFailure(runs, failed);
+      if (failed.size > 0) {
+        const written = runs.filter((_, i) => !duplicates.has(i) && !failed.has(i));
+        const kept = await withdrawRuns(this.runs, written);
+        throw insertFailure(runs, failed, kept);
+      }
       return runs.map((_, i) => !duplicates.has(i));
     });
   }
@@ -200,51 +236,35 @@ export class MongoStore implements Store {
     });
   }
 
-  listRuns(query: RunQuery): Promise<Page<RunRecord>> {
-    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query, fromRunDoc));
+  listRuns(query: RunQuery): Promise<RunRecord[]> {
+    return this.op('listRuns', () => page(this.runs, q.runListFilter(query), q.RUN_LIST_SORT, query.limit, fromRunDoc));
   }
 
+  /** See {@link claimRunDocs}: one `updateMany` of the top candidates, the rest one by one when others took some. */
   claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
-    return this.op('claimRuns', async () => {
-      const claimed: RunRecord[] = [];
-      if (request.taskTypes?.length === 0) return claimed;
-      for (let round = 0; round < CLAIM_ROUNDS && claimed.length < request.limit; round++) {
-        const want = request.limit - claimed.length;
-        const candidates = await this.runs.find(q.claimCandidatesFilter(request), { sort: q.CLAIM_SORT, limit: want, projection: { _id: 1 } }).toArray();
-        const ids = candidates.map((doc) => doc._id);
-        if (ids.length === 0) break;
-        // Each document is updated atomically with the filter re-checked, so a run is won by one claimer.
-        let matchedCount: number;
-        try {
-          ({ matchedCount } = await this.runs.updateMany(q.claimFilter(ids, request), q.claimUpdate(request)));
-        } catch (error) {
-          // A multi-document update is not retried by the driver, and may have applied before the
-          // connection broke: hand out what our token won rather than leave it to lease expiry.
-          const won = await this.claimedRuns(ids, request.token).catch(() => []);
-          if (won.length === 0 && claimed.length === 0) throw error;
-          return [...claimed, ...won];
-        }
-        if (matchedCount > 0) claimed.push(...(await this.claimedRuns(ids, request.token)));
-        // Another round only if some candidates went to others and more may be waiting.
-        if (matchedCount === ids.length || ids.length < want) break;
-      }
-      return claimed;
-    });
+    return this.op('claimRuns', () => claimRunDocs(this.runs, request));
   }
 
+  /**
+   * Two plain `updateOne`s rather than a findAndModify with a projection (which some
+   * MongoDB-compatible servers ignore): the first renews only a run without a cancel request
+   * (the usual case, one round trip); if it misses, the second renews whatever the token holds,
+   * and a match there means a cancel was requested.
+   */
   renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
     return this.op('renewLease', async () => {
-      const doc = await this.runs.findOneAndUpdate(q.heldRun(runId, token), q.renewUpdate(expiresAt), { projection: { cancelRequested: 1 } });
-      return doc ? { held: true, cancelRequested: doc.cancelRequested === true } : { held: false, cancelRequested: false };
+      const update = q.renewUpdate(expiresAt);
+      if ((await this.runs.updateOne({ ...q.heldRun(runId, token), cancelRequested: { $ne: true } }, update)).matchedCount === 1) {
+        return { held: true, cancelRequested: false };
+      }
+      const held = (await this.runs.updateOne(q.heldRun(runId, token), update)).matchedCount === 1;
+      return { held, cancelRequested: held };
     });
   }
 
+  /** Each finish on its own; see {@link finishRunDocs} for refused documents and finishes sent again. */
   finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> {
-    return this.op('finishRuns', () =>
-      Promise.all(
-        finishes.map(async (finish) => (await this.runs.updateOne(q.heldRun(finish.runId, finish.token), q.finishUpdate(finish))).matchedCount === 1),
-      ),
-    );
+    return this.op('finishRuns', () => finishRunDocs(finishes, this.runs, this.finishIds, () => randomUUID()));
   }
 
   setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean> {
@@ -255,7 +275,7 @@ export class MongoStore implements Store {
     return this.op('recoverExpiredLeases', async () => {
       if (limit <= 0) return [];
       const expired = await this.runs.find(q.expiredLeasesFilter(now), { sort: q.EXPIRED_LEASES_SORT, limit }).toArray();
-      const recovered = await Promise.all(
+      const settled = await Promise.allSettled(
         expired.map(async (doc): Promise<RecoveredRun | null> => {
           const run = fromRunDoc(doc);
           if (!run.lease) return null;
@@ -264,7 +284,11 @@ export class MongoStore implements Store {
           return after ? { run: fromRunDoc(after), outcome: write.outcome } : null;
         }),
       );
-      return recovered.filter((item): item is RecoveredRun => item !== null);
+      // One failed takeover does not hide the others (their events); it is tried again next pass.
+      const recovered = settled.flatMap((item) => (item.status === 'fulfilled' && item.value ? [item.value] : []));
+      const failure = settled.find((item): item is PromiseRejectedResult => item.status === 'rejected');
+      if (failure && recovered.length === 0) throw failure.reason;
+      return recovered;
     });
   }
 
@@ -292,6 +316,7 @@ export class MongoStore implements Store {
   purgeExpiredRuns(now: Date, limit: number): Promise<number> {
     return this.op('purgeExpiredRuns', async () => {
       if (limit <= 0) return 0;
+      if (this.limits.has('ttl')) await this.purgeUnusedLocks(now);
       const ids = (await this.runs.find(q.purgeableFilter(now), { limit, projection: { _id: 1 } }).toArray()).map((doc) => doc._id);
       if (ids.length === 0) return 0;
       return (await this.runs.deleteMany({ _id: { $in: ids }, ...q.purgeableFilter(now) })).deletedCount;
@@ -309,8 +334,14 @@ export class MongoStore implements Store {
     });
   }
 
-  listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
-    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query, fromAuditDoc));
+  listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query.limit, fromAuditDoc));
+  }
+
+  /** Without the lock TTL index: removes locks whose last lease ended over an hour ago, as the index would. */
+  private async purgeUnusedLocks(now: Date): Promise<void> {
+    const cutoff = new Date(now.getTime() - (LOCK_CLEANUP_INDEX.expireAfterSeconds ?? 0) * 1_000);
+    await this.db.collection(this.collections.locks, COLLECTION_OPTIONS).deleteMany({ expiresAt: { $lte: cutoff } });
   }
 
   /** The MongoDB lock store on `<prefix>locks` (one per store). */
@@ -326,20 +357,14 @@ export class MongoStore implements Store {
    */
   subscribe(listener: (change: StoreChange) => void, onState?: (active: boolean) => void): Promise<(() => Promise<void>) | null> {
     return this.op('subscribe', async () => {
-      if (!supportsChangeStreams(await helloReply(this.db))) return null;
+      if (!supportsChangeStreams(await helloReply(this.db))) {
+        this.limits.note('changeStreams', 'Standalone server: change streams need a replica set, so other instances\' changes are seen at the next poll (pollIntervalMs).');
+        return null;
+      }
       const collection = (name: string) => this.db.collection(name, COLLECTION_OPTIONS);
       const feeds = new ChangeFeeds(collection(this.collections.triggers), collection(this.collections.runs), listener, onState);
       await feeds.start();
       return () => feeds.close();
-    });
-  }
-
-  /** The runs among `ids` held under `token`, in the order of `ids` (the claim order). */
-  private async claimedRuns(ids: readonly string[], token: string): Promise<RunRecord[]> {
-    const won = new Map((await this.runs.find(q.claimedFilter(ids, token)).toArray()).map((doc) => [doc._id, fromRunDoc(doc)]));
-    return ids.flatMap((id) => {
-      const run = won.get(id);
-      return run ? [run] : [];
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { ConflictError } from '../../errors.js';
-import { nameKey, type NameDoc, type TriggerDoc } from './documents.js';
+import { legacyNameKey, nameKey, type NameDoc, type TriggerDoc } from './documents.js';
 import { isDuplicateKeyError } from './errors.js';
 
 /**
@@ -44,6 +44,7 @@ export class TriggerNames {
 
   /** Reserves (owner, name) for `triggerId`; throws ConflictError when another trigger has it. */
   async claim(owner: string, name: string, triggerId: string, at: Date): Promise<NameClaim> {
+    await this.adoptLegacy(owner, name);
     const key = nameKey(owner, name);
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       try {
@@ -79,9 +80,37 @@ export class TriggerNames {
     return doc?.triggerId === triggerId;
   }
 
-  /** Drops the reservation of (owner, name) if it still points to `triggerId`. */
+  /** Drops the reservation of (owner, name) if it still points to `triggerId` (under either key). */
   async release(owner: string, name: string, triggerId: string): Promise<void> {
-    await this.names.deleteOne({ _id: nameKey(owner, name), triggerId });
+    await this.names.deleteMany({ _id: { $in: [nameKey(owner, name), legacyNameKey(owner, name)] }, triggerId });
+  }
+
+  /**
+   * Moves every reservation still under the key of earlier versions (owner + NUL + name) to
+   * {@link nameKey}. Run by `init()`; a claim also moves its own name first, so reservations
+   * written by an instance not yet upgraded are honoured. Returns how many moved.
+   */
+  async migrateLegacyKeys(): Promise<number> {
+    const legacy = await this.names.find({ _id: { $regex: '\\x00' } }).toArray();
+    for (const doc of legacy) await this.moveLegacy(doc);
+    return legacy.length;
+  }
+
+  private async adoptLegacy(owner: string, name: string): Promise<void> {
+    const doc = await this.names.findOne({ _id: legacyNameKey(owner, name) });
+    if (doc) await this.moveLegacy(doc);
+  }
+
+  /** Copies a legacy reservation to its new key (unless one is there) and removes it. */
+  private async moveLegacy(doc: NameDoc): Promise<void> {
+    const split = doc._id.lastIndexOf('\u0000');
+    const key = nameKey(doc._id.slice(0, split), doc._id.slice(split + 1));
+    try {
+      await this.names.insertOne({ _id: key, triggerId: doc.triggerId, at: doc.at });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    await this.names.deleteOne({ _id: doc._id, triggerId: doc.triggerId });
   }
 
   /** Whether trigger `triggerId` exists and is named `name` for `owner`. */

@@ -1,19 +1,15 @@
 import type { Collection, Sort } from 'mongodb';
-import type { Page } from '../../types.js';
-import { pageWindow } from './queries.js';
 
-/** One page: the items (sorted, skipped, limited) and the total count, in parallel. */
+/** One keyset page: the documents the filter (which holds the keyset position) selects, in `sort` order, at most `limit`. */
 export async function page<D extends { _id: string }, R>(
   collection: Collection<D>,
   filter: Parameters<Collection<D>['find']>[0],
   sort: Sort,
-  query: { limit: number; offset: number },
+  limit: number,
   map: (doc: D) => R,
-): Promise<Page<R>> {
-  const window = pageWindow(query);
-  const [docs, total] = await Promise.all([
-    window ? collection.find(filter ?? {}, { sort, ...window }).toArray() : Promise.resolve([]),
-    collection.countDocuments(filter ?? {}),
-  ]);
-  return { items: docs.map((doc) => map(doc as D)), total, limit: query.limit, offset: query.offset };
+): Promise<R[]> {
+  const count = Math.max(0, Math.floor(limit));
+  if (count === 0) return [];
+  const docs = await collection.find(filter ?? {}, { sort, limit: count }).toArray();
+  return docs.map((doc) => map(doc as D));
 }

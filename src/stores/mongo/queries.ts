@@ -7,7 +7,7 @@
 import type { Filter, Sort, UpdateFilter } from 'mongodb';
 import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, RunError, RunRecord, RunStatus } from '../../types.js';
-import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, SlotFireResult, TriggerQuery } from '../types.js';
+import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, TriggerQuery } from '../types.js';
 import { toStorable, type AuditDoc, type RunDoc, type TriggerDoc } from './documents.js';
 
 // ---- Triggers ----
@@ -22,7 +22,7 @@ export function dueTriggersFilter(until: Date): Filter<TriggerDoc> {
   return { status: 'active', nextFireAt: { $lte: until } };
 }
 
-export const DUE_TRIGGERS_SORT: Sort = { nextFireAt: 1 };
+export const DUE_TRIGGERS_SORT: Sort = { nextFireAt: 1, _id: 1 };
 
 /** Active triggers fired by `event` (index `punctual_event`), listed in {@link TRIGGER_LIST_SORT} order. */
 export function eventTriggersFilter(event: string): Filter<TriggerDoc> {
@@ -35,22 +35,37 @@ export function triggerListFilter(query: TriggerQuery): Filter<TriggerDoc> {
   if (query.status !== undefined) filter.status = query.status;
   if (query.taskType !== undefined) filter.taskType = query.taskType;
   if (query.name !== undefined) filter.name = query.name;
+  // An anchored, case-sensitive regex without metacharacters: an index range scan on `name`.
+  if (query.namePrefix !== undefined) {
+    filter.name = { ...(query.name !== undefined ? { $eq: query.name } : {}), $regex: `^${escapeRegex(query.namePrefix)}` };
+  }
+  if (query.after) {
+    const field = query.sort === 'name' ? 'name' : 'createdAt';
+    Object.assign(filter, keysetAfter(field, query.after.value, query.after.id, query.order === 'desc' ? -1 : 1));
+  }
   return filter;
 }
 
+/** The order of a trigger listing: its sort key, then `_id`, both in `order`. */
+export function triggerListSort(query: Pick<TriggerQuery, 'sort' | 'order'>): Sort {
+  const direction = query.order === 'desc' ? -1 : 1;
+  return query.sort === 'name' ? { name: direction, _id: direction } : { createdAt: direction, _id: direction };
+}
+
+/** The order `findEventTriggers` pages in (creation order). */
 export const TRIGGER_LIST_SORT: Sort = { createdAt: 1, _id: 1 };
 
 /**
- * What one fire of `fireSlots` achieved. `eligible`: the trigger had the expected version when
- * read; `inserted`: this call created the run (undefined without a run); `advanced`: the trigger
- * compare-and-set matched; `runExists`: for an ineligible fire, its run was found.
+ * Documents strictly after (`value`, `id`) in a listing sorted by `field` then `_id`, both in
+ * `direction`. Strings compare by code point (the default simple collation), as in every store.
  */
-export function slotFireResult(outcome: { eligible: boolean; hasRun: boolean; inserted?: boolean; advanced: boolean; runExists: boolean }): SlotFireResult {
-  if (outcome.eligible) {
-    if (outcome.hasRun) return outcome.inserted ? 'fired' : 'duplicate';
-    return outcome.advanced ? 'fired' : 'stale';
-  }
-  return outcome.hasRun && outcome.runExists ? 'duplicate' : 'stale';
+export function keysetAfter(field: string, value: Date | string, id: string, direction: 1 | -1): { $or: object[] } {
+  const beyond = direction === 1 ? '$gt' : '$lt';
+  return { $or: [{ [field]: { [beyond]: value } }, { [field]: value, _id: { [beyond]: id } }] };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 // ---- Runs: history ----
@@ -68,6 +83,7 @@ export function runListFilter(query: RunQuery): Filter<RunDoc> {
       ...(query.to !== undefined ? { $lt: query.to } : {}),
     };
   }
+  if (query.after) Object.assign(filter, keysetAfter('scheduledFor', query.after.scheduledFor, query.after.id, -1));
   return filter;
 }
 
@@ -80,6 +96,15 @@ export function countRunsFilter(triggerId: string, statuses: readonly RunStatus[
 /** A run by id, owned by `owner` when given. */
 export function runById(id: string, owner?: string): Filter<RunDoc> {
   return owner === undefined ? { _id: id } : { _id: id, owner };
+}
+
+/**
+ * A run a fire created, only while nobody has touched it: a run created claimed is still held
+ * under the fire's own lease, a pending one was never claimed (a claim sets `startedAt`, which
+ * a deferral back to pending keeps).
+ */
+export function untouchedRun(run: RunRecord): Filter<RunDoc> {
+  return run.lease ? { _id: run.id, status: 'running', 'lease.token': run.lease.token } : { _id: run.id, status: 'pending', startedAt: null };
 }
 
 // ---- Runs: claiming ----
@@ -158,7 +183,7 @@ export function expiredLeasesFilter(now: Date): Filter<RunDoc> {
   return { status: 'running', 'lease.expiresAt': { $lte: now } };
 }
 
-export const EXPIRED_LEASES_SORT: Sort = { 'lease.expiresAt': 1 };
+export const EXPIRED_LEASES_SORT: Sort = { 'lease.expiresAt': 1, _id: 1 };
 
 /**
  * Taking over one expired run: its filter holds only while the same lease is still there and
@@ -227,12 +252,13 @@ export function auditListFilter(query: AuditQuery): Filter<AuditDoc> {
   if (query.owner !== undefined) filter.owner = query.owner;
   if (query.triggerId !== undefined) filter.triggerId = query.triggerId;
   if (query.action !== undefined) filter.action = query.action;
+  if (query.after) Object.assign(filter, keysetAfter('at', query.after.at, query.after.id, -1));
   return filter;
 }
 
 export const AUDIT_LIST_SORT: Sort = { at: -1, _id: -1 };
 
-/** `skip`/`limit` of a page; `null` when the page is empty by construction (limit 0). */
+/** `skip`/`limit` of a `findEventTriggers` page; `null` when the page is empty by construction (limit 0). */
 export function pageWindow(query: { limit: number; offset: number }): { skip: number; limit: number } | null {
   const limit = Math.max(0, Math.floor(query.limit));
   return limit === 0 ? null : { skip: Math.max(0, Math.floor(query.offset)), limit };

@@ -165,6 +165,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE status = 'active' AND schedule->>'kind' = 'event';
     `,
   },
+  {
+    version: 5,
+    name: 'trigger listing by name',
+    // One owner's listing by name (or name prefix, a LIKE range scan under the "C" collation) is
+    // served by the (owner, name) unique index; the admin view's by this one.
+    sql: (s) => `
+      CREATE INDEX triggers_name_idx ON ${s}.triggers (name, id);
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,7 +1,7 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { ConfigurationError } from '../../errors.js';
 import type { LockStore } from '../../locks/types.js';
-import type { AuditEntry, Page, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
+import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
@@ -23,7 +23,7 @@ import { STORE_TYPES } from './parsers.js';
 import { PostgresLockStore } from './postgres-lock-store.js';
 import { decodeAudit, decodeRun, decodeTrigger, encodeAudit, encodeFinish, encodeRun, encodeTrigger, jsonParam } from './rows.js';
 import { channelName, DEFAULT_SCHEMA, validateSchemaName } from './schema.js';
-import { listStatement, PostgresSql } from './sql.js';
+import { likePrefix, listStatement, PostgresSql } from './sql.js';
 
 /** Options of {@link postgresStore}. */
 export interface PostgresStoreOptions {
@@ -142,9 +142,19 @@ export class PostgresStore implements Store {
     return rows[0] ? decodeTrigger(rows[0]) : null;
   }
 
-  async listTriggers(query: TriggerQuery): Promise<Page<TriggerRecord>> {
-    const filters = { 't.owner': query.owner, 't.status': query.status, 't.task_type': query.taskType, 't.name': query.name };
-    return this.list('listTriggers', `${this.sql.triggers} t`, this.sql.triggerSelect, filters, 't.created_at, t.id', query, decodeTrigger);
+  async listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
+    const column = query.sort === 'name' ? 't.name' : 't.created_at';
+    const direction = query.order === 'desc' ? 'DESC' : 'ASC';
+    const filters = {
+      't.owner': query.owner,
+      't.status': query.status,
+      't.task_type': query.taskType,
+      't.name': query.name,
+      't.name LIKE': query.namePrefix === undefined ? undefined : likePrefix(query.namePrefix),
+      [`(${column}, t.id) ${direction === 'ASC' ? '>' : '<'}`]: query.after ? [query.after.value, query.after.id] : undefined,
+    };
+    const orderBy = `${column} ${direction}, t.id ${direction}`;
+    return this.list('listTriggers', `${this.sql.triggers} t`, this.sql.triggerSelect, filters, orderBy, query.limit, decodeTrigger);
   }
 
   async updateTrigger(write: TriggerWrite): Promise<boolean> {
@@ -182,13 +192,15 @@ export class PostgresStore implements Store {
       run: fire.run ? encodeRun(fire.run) : null,
     }));
     const conflict: Conflict = (constraint) => `A fired trigger's new name is already used by its owner (${constraint ?? 'unique constraint'}).`;
-    const { rows } = await this.named<{ i: number; advanced: boolean; inserted: boolean; run_existed: boolean }>(
+    const { rows } = await this.named<{ i: number; advanced: boolean; inserted: boolean; run_existed: boolean; retried: boolean }>(
       'fireSlots', this.sql.fireSlots, [JSON.stringify(input)], conflict,
     );
     const results = new Array<SlotFireResult>(fires.length).fill('stale');
     for (const row of rows) {
       const hasRun = fires[row.i]?.run != null;
       if (row.advanced) results[row.i] = !hasRun || row.inserted ? 'fired' : 'duplicate';
+      // A retry of a fire that was committed but whose answer was lost.
+      else if (row.retried) results[row.i] = 'fired';
       else results[row.i] = row.run_existed ? 'duplicate' : 'stale';
     }
     return results;
@@ -207,7 +219,7 @@ export class PostgresStore implements Store {
     return rows[0] ? decodeRun(rows[0]) : null;
   }
 
-  async listRuns(query: RunQuery): Promise<Page<RunRecord>> {
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
     const filters = {
       'r.owner': query.owner,
       'r.trigger_id': query.triggerId,
@@ -216,8 +228,9 @@ export class PostgresStore implements Store {
       'r.source': query.source,
       'r.scheduled_for >=': query.from,
       'r.scheduled_for <': query.to,
+      '(r.scheduled_for, r.id) <': query.after ? [query.after.scheduledFor, query.after.id] : undefined,
     };
-    return this.list('listRuns', `${this.sql.runs} r`, this.sql.runSelect, filters, 'r.scheduled_for DESC, r.id DESC', query, decodeRun);
+    return this.list('listRuns', `${this.sql.runs} r`, this.sql.runSelect, filters, 'r.scheduled_for DESC, r.id DESC', query.limit, decodeRun);
   }
 
   async claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
@@ -281,9 +294,14 @@ export class PostgresStore implements Store {
     await this.query('appendAudit', this.sql.appendAudit, [JSON.stringify(encodeAudit(entry))]);
   }
 
-  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
-    const filters = { 'a.owner': query.owner, 'a.trigger_id': query.triggerId, 'a.action': query.action };
-    return this.list('listAudit', `${this.sql.audit} a`, this.sql.auditSelect, filters, 'a.at DESC, a.id DESC', query, decodeAudit);
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const filters = {
+      'a.owner': query.owner,
+      'a.trigger_id': query.triggerId,
+      'a.action': query.action,
+      '(a.at, a.id) <': query.after ? [query.after.at, query.after.id] : undefined,
+    };
+    return this.list('listAudit', `${this.sql.audit} a`, this.sql.auditSelect, filters, 'a.at DESC, a.id DESC', query.limit, decodeAudit);
   }
 
   /**
@@ -348,17 +366,13 @@ export class PostgresStore implements Store {
     select: string,
     filters: Record<string, unknown>,
     orderBy: string,
-    paging: { limit: number; offset: number },
+    limit: number,
     decode: (row: Record<string, unknown>) => T,
-  ): Promise<Page<T>> {
-    const statement = listStatement(from, select, filters, orderBy, paging);
-    const { rows } = await this.query<Record<string, unknown>>(operation, statement.page.text, statement.page.values);
-    let total = rows[0] ? Number(rows[0].total_count) : 0;
-    if (rows.length === 0 && paging.offset > 0) {
-      const counted = await this.query<{ n: number }>(operation, statement.count.text, statement.count.values);
-      total = counted.rows[0]?.n ?? 0;
-    }
-    return { items: rows.map(decode), total, limit: paging.limit, offset: paging.offset };
+  ): Promise<T[]> {
+    if (limit <= 0) return [];
+    const statement = listStatement(from, select, filters, orderBy, limit);
+    const { rows } = await this.query<Record<string, unknown>>(operation, statement.text, statement.values);
+    return rows.map(decode);
   }
 }
 

@@ -110,7 +110,9 @@ export class PostgresSql {
    * lock the triggers still at their expected version (first item per trigger, in id order so
    * concurrent batches cannot deadlock), insert their runs (`ON CONFLICT (id) DO NOTHING`: the
    * deterministic slot id makes a second firing a no-op), advance them, and answer per item
-   * whether it advanced, inserted its run, or (when not advanced) found the run already there.
+   * whether it advanced, inserted its run, or (when not advanced) found the run already there,
+   * and whether it is a retry of a fire already written (`retried`: its run held under the
+   * fire's lease token and the trigger at the fire's `next`).
    */
   get fireSlots(): string {
     const triggerCols = TRIGGER_COLUMNS.filter((c) => c.name !== 'id');
@@ -138,7 +140,14 @@ export class PostgresSql {
       SELECT input.i,
         locked.i IS NOT NULL AS advanced,
         EXISTS (SELECT 1 FROM inserted WHERE inserted.id = input.run_id) AS inserted,
-        locked.i IS NULL AND EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id) AS run_existed
+        locked.i IS NULL AND EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id) AS run_existed,
+        locked.i IS NULL AND EXISTS (
+          SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id AND r.status = 'running' AND r.lease_token = input.run->>'lease_token'
+        ) AND EXISTS (
+          SELECT 1 FROM ${this.triggers} t WHERE t.id = input.trigger_id AND t.version = (input.trg->>'version')::integer
+            AND t.run_count = (input.trg->>'run_count')::integer AND t.status = input.trg->>'status'
+            AND t.next_fire_at IS NOT DISTINCT FROM (input.trg->>'next_fire_at')::timestamptz
+        ) AS retried
       FROM input LEFT JOIN locked USING (i)
       ORDER BY input.i`;
   }
@@ -294,40 +303,36 @@ export class PostgresSql {
   }
 }
 
-/** One filtered, ordered, paged listing and the count of everything it matches. */
-export interface ListStatement {
-  /** Rows of the page, each with a `total_count` column (the total, window-counted). */
-  page: { text: string; values: unknown[] };
-  /** The total alone, for when the page is empty. */
-  count: { text: string; values: unknown[] };
-}
-
 /**
- * Builds a listing. `filters` maps a column expression to a value; undefined values are left
- * out. An entry's key may end in an operator (`scheduled_for >=`); the default is `=`.
+ * Builds one keyset page of a listing. `filters` maps a column expression to a value; undefined
+ * values are left out. A key may end in an operator (`scheduled_for >=`, `name LIKE`); the
+ * default is `=`. A key that is a row (`(created_at, id) >`) takes an array of values, compared
+ * as a row, which an index on those columns serves in the same order.
  */
 export function listStatement(
   from: string,
   select: string,
   filters: Record<string, unknown>,
   orderBy: string,
-  paging: { limit: number; offset: number },
-): ListStatement {
+  limit: number,
+): { text: string; values: unknown[] } {
   const values: unknown[] = [];
   const where: string[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
   for (const [key, value] of Object.entries(filters)) {
     if (value === undefined) continue;
-    values.push(value);
-    where.push(/[<>=]$/.test(key) ? `${key} $${values.length}` : `${key} = $${values.length}`);
+    const operator = /(<=|>=|<|>|=|LIKE)$/.test(key) ? '' : ' =';
+    const operand = Array.isArray(value) ? `(${value.map(param).join(', ')})` : param(value);
+    where.push(`${key}${operator} ${operand}`);
   }
   const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
-  const limit = Math.max(0, Math.floor(paging.limit));
-  const offset = Math.max(0, Math.floor(paging.offset));
-  return {
-    page: {
-      text: `SELECT ${select}, count(*) OVER () AS total_count FROM ${from}${clause} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`,
-      values,
-    },
-    count: { text: `SELECT count(*)::integer AS n FROM ${from}${clause}`, values },
-  };
+  return { text: `SELECT ${select} FROM ${from}${clause} ORDER BY ${orderBy} LIMIT ${Math.max(0, Math.floor(limit))}`, values };
+}
+
+/** A LIKE pattern matching every text that starts with `prefix` (its `%`, `_` and backslash taken literally). */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

@@ -56,34 +56,6 @@ export function runContract(ctx: ContractContext): void {
       await insertRuns(bare);
       expect('pauseAfterFailures' in ((await store.getRun(bare.id)) as RunRecord)).toBe(false);
     });
-
-    it('lists newest scheduledFor first, then id descending, with filters, paging and totals', async () => {
-      const base = { triggerId: 'trg-l1', owner: 'owner-a' };
-      const r1 = makeRun({ ...base, id: 'run-list-1', scheduledFor: at(1_000) });
-      const r2 = makeRun({ ...base, id: 'run-list-2', scheduledFor: at(3_000), status: 'completed', source: 'manual' });
-      const r3 = makeRun({ ...base, id: 'run-list-3', scheduledFor: at(3_000), status: 'failed' });
-      const r4 = makeRun({
-        id: 'run-list-4', triggerId: 'trg-l2', owner: 'owner-b', scheduledFor: at(2_000), source: 'event', taskType: 'task-b',
-      });
-      await insertRuns(r2, r4, r1, r3);
-      const list = (query: Partial<Parameters<Store['listRuns']>[0]>) => store.listRuns({ limit: 50, offset: 0, ...query });
-      const all = await list({});
-      expect(ids(all.items)).toEqual([r3.id, r2.id, r4.id, r1.id]);
-      expect(all).toMatchObject({ total: 4, limit: 50, offset: 0 });
-      expect(all.items[2]).toEqual(r4);
-      expect(ids((await list({ owner: 'owner-a' })).items)).toEqual([r3.id, r2.id, r1.id]);
-      expect(ids((await list({ triggerId: 'trg-l1' })).items)).toEqual([r3.id, r2.id, r1.id]);
-      expect((await list({ triggerId: 'trg-l1', owner: 'owner-b' })).total).toBe(0);
-      expect(ids((await list({ status: 'pending' })).items)).toEqual([r4.id, r1.id]);
-      expect(ids((await list({ taskType: 'task-b' })).items)).toEqual([r4.id]);
-      expect(ids((await list({ source: 'manual' })).items)).toEqual([r2.id]);
-      expect(ids((await list({ from: at(2_000) })).items)).toEqual([r3.id, r2.id, r4.id]);
-      expect(ids((await list({ to: at(3_000) })).items)).toEqual([r4.id, r1.id]);
-      expect(ids((await list({ from: at(2_000), to: at(3_000) })).items)).toEqual([r4.id]);
-      expect(await list({ limit: 1, offset: 1 })).toMatchObject({ items: [r2], total: 4, limit: 1, offset: 1 });
-      expect(ids((await list({ limit: 2, offset: 3 })).items)).toEqual([r1.id]);
-      expect(await list({ offset: 4 })).toEqual({ items: [], total: 4, limit: 50, offset: 4 });
-    });
   });
 
   describe('claimRuns', () => {
@@ -155,7 +127,7 @@ export function runContract(ctx: ContractContext): void {
       await Promise.all(Array.from({ length: 8 }, (_, n) => claimer(n)));
       expect(seen).toHaveLength(200);
       expect(new Set(seen).size).toBe(200);
-      expect((await store.listRuns({ status: 'running', limit: 1, offset: 0 })).total).toBe(200);
+      expect(await store.listRuns({ status: 'running', limit: 500 })).toHaveLength(200);
     });
   });
 
