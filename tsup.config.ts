@@ -6,6 +6,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/contract': 'src/testing/contract.ts',
+    'mongodb/index': 'src/mongodb.ts',
     'postgres/index': 'src/stores/postgres/index.ts',
     'redis/index': 'src/locks/redis/index.ts',
     'dashboard/index': 'src/dashboard/index.ts',
@@ -17,7 +19,7 @@ export default defineConfig({
   target: 'node20',
   splitting: false,
   treeshake: true,
-  // vitest is only needed by the contract suites, and only by their callers.
+  // vitest is only needed by the contract suites (punctual/testing/contract), and only by their callers.
   external: ['vitest'],
   // The dashboard finds its assets next to itself through import.meta.url, in the CJS build too.
   shims: true,

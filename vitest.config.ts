@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     alias: {
+      'punctual/testing/contract': new URL('./src/testing/contract.ts', import.meta.url).pathname,
       'punctual/testing': new URL('./src/testing/index.ts', import.meta.url).pathname,
+      'punctual/mongodb': new URL('./src/mongodb.ts', import.meta.url).pathname,
       'punctual/postgres': new URL('./src/stores/postgres/index.ts', import.meta.url).pathname,
       'punctual/dashboard': new URL('./src/dashboard/index.ts', import.meta.url).pathname,
       'punctual/redis': new URL('./src/locks/redis/index.ts', import.meta.url).pathname,

@@ -3,7 +3,8 @@
  * kind, and every run printed as it happens. Run with `npm run demo`; it stops by itself.
  */
 import { z } from 'zod';
-import { createScheduler, memoryStore, mongoStore, NonRetryableError, type Store } from 'punctual';
+import { mongoStore } from 'punctual/mongodb';
+import { createScheduler, memoryStore, NonRetryableError, type Store } from 'punctual';
 
 const DEMO_SECONDS = Number(process.env.DEMO_SECONDS ?? 12);
 

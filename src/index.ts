@@ -46,10 +46,7 @@ export {
 export type { PunctualErrorCode, ValidationIssue } from './errors.js';
 export { memoryStore } from './stores/memory/index.js';
 export { memoryLockStore } from './locks/memory/index.js';
-export { mongoStore, MongoStore, classifyMongoError } from './stores/mongo/index.js';
-export type { MongoStoreOptions, MongoErrorClass } from './stores/mongo/index.js';
-export { mongoLockStore, MongoLockStore } from './locks/mongo/index.js';
-export type { MongoLockStoreOptions } from './locks/mongo/index.js';
+export type { MongoDbLike } from './options.js';
 export type * from './stores/types.js';
 export type * from './locks/types.js';
 export type * from './types.js';

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import type { Db } from 'mongodb';
 import { buildCalendars, type Calendar, type CalendarDefinition } from './calendars.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigurationError, type ValidationIssue } from './errors.js';
@@ -9,6 +8,15 @@ import { MAX_TIMEOUT_MS, type HandlersFor, type SchemaMap } from './registry.js'
 import { DEFAULT_RETRY, exponentialBackoff, retryOptionIssues, toRetryPolicy, type RetryPolicy } from './retry.js';
 import type { Store } from './stores/types.js';
 import type { MisfirePolicy, OverlapPolicy, RetryOptions } from './types.js';
+
+/**
+ * A MongoDB `Db` (driver 6 or 7, `client.db(name)`), typed by the members punctual checks so
+ * that these declarations do not need the `mongodb` package: any driver `Db` fits.
+ */
+export interface MongoDbLike {
+  readonly databaseName: string;
+  collection(name: string): unknown;
+}
 
 /**
  * Options of {@link createScheduler}. Every option but `handlers` has a default.
@@ -22,7 +30,7 @@ export interface SchedulerOptions<S extends SchemaMap = SchemaMap> {
    * A MongoDB database (driver 6 or 7): shorthand for `store: mongoStore(db)`, whose lock store
    * (MongoDB TTL locks) becomes the default `lockStore`. The usual way to run punctual.
    */
-  db?: Db;
+  db?: MongoDbLike;
   /** Where triggers, runs and the audit trail live. Default: `mongoStore(db)` when `db` is given, else an in-process memory store. */
   store?: Store;
   /** Locks that keep a trigger from running twice at once across instances. Default: the store's own lock store, else an in-process one. */

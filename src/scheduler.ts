@@ -17,6 +17,7 @@ import { publishEvent, type PublishOptions, type PublishResult } from './publish
 import { parseSchedule, previewSchedule } from './schedules/index.js';
 import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
+import type { Db } from 'mongodb';
 import type { Store } from './stores/types.js';
 import { OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
 import { TriggerService, type TriggersApi } from './triggers.js';
@@ -96,7 +97,9 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   const resolved = resolveOptions(options as unknown as SchedulerOptions<SchemaMap>);
   if (!options.handlers) throw ConfigurationError.from([{ path: 'handlers', message: 'is required' }]);
   const registry = new HandlerRegistry(options.handlers as never);
-  const store: Store = options.store ?? (options.db ? mongoStore(options.db) : memoryStore());
+  // `db` was checked to be a driver `Db` (it has `collection`); its type is structural only so the
+  // public declarations need no `mongodb` types.
+  const store: Store = options.store ?? (options.db ? mongoStore(options.db as Db) : memoryStore());
   const locks: LockStore = options.lockStore ?? store.createLockStore?.() ?? memoryLockStore();
   const events = new EventBus();
   const metrics = new Metrics();

@@ -13,7 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { createScheduler, memoryStore, mongoStore, type Store } from 'punctual';
+import { mongoStore } from 'punctual/mongodb';
+import { createScheduler, memoryStore, type Store } from 'punctual';
 import type { DashboardHandler } from 'punctual/dashboard';
 import { createApp } from './app.js';
 import { createHandlers, type RunHistory } from './handlers.js';

@@ -48,7 +48,16 @@ export function normalizeCron(expression: string): string {
 
 // Parsing costs ~60 us and resetting ~5 us, so iterators are kept per expression. They are
 // stateful: every use starts with reset(), and nothing runs between reset() and the last next().
-const iterators = new Map<string, { compiled: string; cron: CronExpression }>();
+const iterators = new Map<string, CompiledCron>();
+
+interface CompiledCron {
+  compiled: string;
+  cron: CronExpression;
+  /** Set when a day must match both day fields (see vixieDayRule); cron-parser alone would accept either. */
+  bothDays: { dayOfMonth: CronExpression; dayOfWeek: CronExpression } | null;
+}
+
+const DAY_MS = 86_400_000;
 const CACHE_SIZE = 500;
 
 /**
@@ -60,7 +69,7 @@ export function compileCron(expression: string): string {
   return iteratorFor(expression).compiled;
 }
 
-function iteratorFor(expression: string): { compiled: string; cron: CronExpression } {
+function iteratorFor(expression: string): CompiledCron {
   const normalized = normalizeCron(expression);
   const cached = iterators.get(normalized);
   if (cached !== undefined) return cached;
@@ -85,9 +94,39 @@ function iteratorFor(expression: string): { compiled: string; cron: CronExpressi
     throw new CronSyntaxError(describeParserError(normalized, error));
   }
   if (iterators.size >= CACHE_SIZE) iterators.clear();
-  const entry = { compiled, cron };
+  const bothDays = vixieDayRule(fields[3] as string, fields[5] as string)
+    ? { dayOfMonth: CronExpressionParser.parse(`0 0 0 ${out[3]} * *`, { tz: 'UTC' }), dayOfWeek: CronExpressionParser.parse(`0 0 0 * * ${out[5]}`, { tz: 'UTC' }) }
+    : null;
+  const entry = { compiled, cron, bothDays };
   iterators.set(normalized, entry);
   return entry;
+}
+
+// Vixie cron's day rule: a day field whose text starts with `*` counts as unrestricted, and then
+// a day must match both day fields (`0 0 */2 * 1`: Mondays that fall on an odd date); when
+// neither starts with `*`, either may match (`0 0 1,15 * 1`: the 1st, the 15th and every
+// Monday). cron-parser ANDs only when a field is exactly `*` or `?`, so the other cases (`*/2`,
+// `*/1`, `*,5` in one field with the other restricted) are true here and filtered per day.
+// (Line comments: a block comment would end at the first step of `*/2`.)
+function vixieDayRule(dayOfMonth: string, dayOfWeek: string): boolean {
+  const bare = (field: string): boolean => field === '*' || field === '?';
+  return (dayOfMonth.startsWith('*') || dayOfWeek.startsWith('*')) && !bare(dayOfMonth) && !bare(dayOfWeek);
+}
+
+/** Whether the wall-clock day holding `wall` matches both day fields. */
+function matchesBothDays(rule: NonNullable<CompiledCron['bothDays']>, wall: number): boolean {
+  const midnight = new Date(Math.floor(wall / DAY_MS) * DAY_MS);
+  return rule.dayOfMonth.includesDate(midnight) && rule.dayOfWeek.includesDate(midnight);
+}
+
+/**
+ * Whether a wall-clock time (epoch ms read as UTC wall time) matches the expression, with the
+ * day rule above. For tests and tools; the scheduler walks the expression instead.
+ */
+export function cronMatchesWall(expression: string, wall: number): boolean {
+  const { compiled, bothDays } = iteratorFor(expression);
+  const matcher = CronExpressionParser.parse(compiled, { tz: 'UTC' });
+  return matcher.includesDate(new Date(wall)) && (bothDays === null || matchesBothDays(bothDays, wall));
 }
 
 function usesHash(name: FieldName, field: string): boolean {
@@ -173,10 +212,15 @@ function computeNextCronTime(expression: string, timezone: string, after: Date):
   const zone = zoneOf(timezone);
   if (!zone.isValid) throw new Error(`cron schedule has an unknown time zone "${timezone}"`);
   const afterMs = after.getTime();
-  const { cron } = iteratorFor(expression);
+  const { cron, bothDays } = iteratorFor(expression);
   cron.reset(new Date(wallOf(zone, afterMs)));
   for (let i = 0; i < MAX_CANDIDATES; i++) {
     const wall = cron.next().getTime();
+    if (bothDays !== null && !matchesBothDays(bothDays, wall)) {
+      // The whole day fails the day rule: go on from its last second.
+      cron.reset(new Date(Math.floor(wall / DAY_MS) * DAY_MS + DAY_MS - 1_000));
+      continue;
+    }
     const fire = resolveWall(zone, wall);
     if (fire.instant > afterMs) return fire.instant;
     // Inside a repeated hour, or just after a gap: every candidate until resumeWall maps to an

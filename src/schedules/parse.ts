@@ -95,7 +95,7 @@ function parseCron(expression: unknown, timezone: unknown, now: Date, issues: Va
   try {
     nextCronTime(normalized, zone, now);
   } catch {
-    issues.push({ path: 'schedule.cron', message: `"${normalized}" never fires; check the day-of-month and month fields` });
+    issues.push({ path: 'schedule.cron', message: `"${normalized}" never fires; check the day-of-month, month and day-of-week fields` });
     return null;
   }
   return { kind: 'cron', expression: normalized, timezone: zone };

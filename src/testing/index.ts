@@ -1,6 +1,7 @@
+/**
+ * `punctual/testing`: a test clock and record fixtures, usable under any test runner (vitest,
+ * node:test, jest). The store and lock store contract suites, which need vitest, are in
+ * `punctual/testing/contract`.
+ */
 export { TestClock, settle } from './test-clock.js';
-export { storeContract } from './store-contract.js';
-export type { StoreFactory, StoreContractOptions } from './store-contract.js';
-export { lockStoreContract } from './lock-store-contract.js';
-export type { LockStoreFactory } from './lock-store-contract.js';
 export { makeTrigger, makeRun, makeAudit, makeTriggerWrite, makeSlotRun, makeSlotFire, fixtureDate, fixtureId } from './fixtures.js';

@@ -161,6 +161,27 @@ describe('runs, audit and health', () => {
     await h.http.post(`${path}/cancel`).set(h.a).expect(409); // already finished
   });
 
+  it('lists runs across triggers, newest first, each caller only their own', async () => {
+    const mine = (await h.http.post(T).set(h.a).send(notifyTrigger('runs-list-a')).expect(201)).body.id;
+    const theirs = (await h.http.post(T).set(h.b).send(notifyTrigger('runs-list-b')).expect(201)).body.id;
+    for (let i = 0; i < 3; i++) await h.http.post(`${T}/${mine}/execute`).set(h.a).expect(202);
+    await h.http.post(`${T}/${theirs}/execute`).set(h.b).expect(202);
+    const seen: { id: string; owner: string; triggerId: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const body: { items: typeof seen; nextCursor: string | null } = (await h.http.get(`/api/scheduler/runs?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).set(h.a).expect(200)).body;
+      seen.push(...body.items);
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    expect(seen.filter((r) => r.triggerId === mine)).toHaveLength(3);
+    expect(new Set(seen.map((r) => r.owner))).toEqual(new Set(['user-a']));
+    expect(seen.some((r) => r.triggerId === theirs)).toBe(false);
+    const admin = await h.http.get(`/api/scheduler/runs?triggerId=${encodeURIComponent(theirs)}`).set(h.admin).expect(200);
+    expect(admin.body.items).toHaveLength(1);
+    const other = await h.http.get(`/api/scheduler/runs?owner=${encodeURIComponent(admin.body.items[0].owner)}`).set(h.a).expect(400);
+    expect(other.body.error.issues[0].path).toBe('owner');
+  });
+
   it('lists the audit trail for admins, filtered and paged', async () => {
     const res = await h.http.get('/api/scheduler/audit?action=trigger.create&limit=2').set(h.admin).expect(200);
     expect(res.body.items).toHaveLength(2);

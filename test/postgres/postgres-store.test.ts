@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type pg from 'pg';
 import { LATEST_VERSION, MIGRATIONS, PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
-import { PostgresSql } from '../../src/stores/postgres/sql.js';
+import { likePrefix, listStatement, PostgresSql } from '../../src/stores/postgres/sql.js';
 import type { StoreChange } from '../../src/stores/types.js';
 import type { RunRecord, TriggerRecord } from '../../src/types.js';
 import { fixtureDate as at, makeRun, makeSlotFire, makeSlotRun, makeTrigger, makeTriggerWrite } from '../../src/testing/fixtures.js';
@@ -340,6 +340,27 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       const plan = await explain(text(), [...values()]);
       expect(plan.seqScans).toEqual([]);
       expect(plan.indexes).toContain(index);
+    });
+
+    // Keyset pages of the listings: an index from the position, never a scan of the table. Where
+    // the filter selects many rows, no sort either (one owner's triggers, one trigger's runs are
+    // few here, and reading them through the index then sorting is the cheaper plan).
+    const triggers = () => [`${sql.triggers} t`, sql.triggerSelect] as const;
+    const runs = () => [`${sql.runs} r`, sql.runSelect] as const;
+    it.each([
+      ['triggers of one owner by createdAt', triggers, { 't.owner': 'owner-7', '(t.created_at, t.id) >': [at(3_600_000), 'trg-bulk-9000'] }, 't.created_at ASC, t.id ASC', /^triggers_(owner_)?created_idx$/, false],
+      ['all triggers by createdAt', triggers, { '(t.created_at, t.id) >': [at(3_600_000), 'trg-bulk-9000'] }, 't.created_at ASC, t.id ASC', /^triggers_created_idx$/, true],
+      ['all triggers by name, descending', triggers, { '(t.name, t.id) <': ['name-5000', 'trg-bulk-5000'] }, 't.name DESC, t.id DESC', /^triggers_name_idx$/, true],
+      ['all triggers by name prefix', triggers, { 't.name LIKE': likePrefix('name-123') }, 't.name ASC, t.id ASC', /^triggers_name_idx$/, true],
+      ['runs of one trigger', runs, { 'r.trigger_id': 'trg-7', '(r.scheduled_for, r.id) <': [at(10_000_000), 'run-x'] }, 'r.scheduled_for DESC, r.id DESC', /^runs_trigger_idx$/, false],
+      ['all runs', runs, { '(r.scheduled_for, r.id) <': [at(10_000_000), 'run-x'] }, 'r.scheduled_for DESC, r.id DESC', /^runs_scheduled_idx$/, true],
+    ] as const)('listing %s reads an index from the position', async (_name, table, filters, orderBy, index, sortFree) => {
+      const [from, select] = table();
+      const statement = listStatement(from, select, filters, orderBy, 51);
+      const plan = await explain(statement.text, statement.values);
+      expect(plan.seqScans).toEqual([]);
+      if (sortFree) expect(plan.sorts).toBe(0);
+      expect(plan.indexes).toEqual(expect.arrayContaining([expect.stringMatching(index)]));
     });
   });
 

@@ -50,6 +50,25 @@ describe('cron expressions', () => {
     expect(compileCron('30 0 12 * * *')).toBe('30 0 12 * * *');
   });
 
+  it.each([
+    // 2026-06: Mondays are 1, 8, 15, 22, 29; odd dates among them: 1, 15, 29.
+    ['*/2 in day-of-month ANDs with a restricted day-of-week', '0 0 */2 * 1', '2026-05-31T00:00:00Z', ['2026-06-01', '2026-06-15', '2026-06-29']],
+    ['*/2 in day-of-week ANDs with a restricted day-of-month', '0 0 1-10 * */2', '2026-05-31T00:00:00Z', ['2026-06-02', '2026-06-04', '2026-06-06']],
+    ['a list starting with * counts as *', '0 0 *,9 * 1', '2026-05-31T00:00:00Z', ['2026-06-01', '2026-06-08', '2026-06-15']],
+    ['*/1 counts as *', '0 0 */1 * 1', '2026-05-31T00:00:00Z', ['2026-06-01', '2026-06-08', '2026-06-15']],
+    ['1-31/2 does not start with *, so it ORs', '0 0 1-31/2 * 1', '2026-06-04T00:00:00Z', ['2026-06-05', '2026-06-07', '2026-06-08']],
+    ['neither field starting with * ORs', '0 0 1,15 * 3', '2026-05-31T00:00:00Z', ['2026-06-01', '2026-06-03', '2026-06-10']],
+    ['L with */2 in day-of-week ANDs', '0 0 L * */2', '2026-01-01T00:00:00Z', ['2026-01-31', '2026-02-28', '2026-03-31']],
+    ['seconds: the day rule skips whole days', '*/30 0 0 */2 * 1', '2026-05-31T00:00:00Z', ['2026-06-01', '2026-06-01', '2026-06-15']],
+  ])('follows the Vixie day rule: %s (%s)', (_label, cron, after, days) => {
+    expect(fires(cron, after, 3).map((t) => t.slice(0, 10))).toEqual(days);
+  });
+
+  it('rejects day fields that can never agree', () => {
+    // The last Friday of February is the 22nd-29th, never the 1st or the 16th.
+    expect(() => parseSchedule({ cron: '0 0 */15 2 5L' }, CREATED)).toThrow(/never fires/);
+  });
+
   it('keeps dom/dow OR semantics for expanded lists', () => {
     // Both fields restricted: the 1st of the month or any Monday.
     expect(fires('0 0 1,1 * MON,1', '2026-05-26T00:00:00Z', 3)).toEqual([

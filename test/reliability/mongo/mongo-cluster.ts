@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { MongoClient, type Db } from 'mongodb';
-import { createScheduler, mongoStore, type RunRecord, type Scheduler } from 'punctual';
+import { createScheduler, type RunRecord, type Scheduler } from 'punctual';
+import { mongoStore } from 'punctual/mongodb';
 import { TASK, taskSchemas } from '../tasks.js';
 import type { MongoParentMessage, MongoWorkerConfig, MongoWorkerMessage } from './mongo-worker.js';
 

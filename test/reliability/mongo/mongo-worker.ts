@@ -7,7 +7,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
-import { createScheduler, mongoStore } from 'punctual';
+import { createScheduler } from 'punctual';
+import { mongoStore } from 'punctual/mongodb';
 import { TASK, TASK_RETRY, taskSchemas } from '../tasks.js';
 
 export interface MongoWorkerConfig {
