@@ -1,4 +1,5 @@
 import { recordAudit, type Engine } from './engine.js';
+import type { LocalChanges } from './local-changes.js';
 import type { RunRecord, TriggerRecord } from './types.js';
 
 const ATTEMPTS = 5;
@@ -8,7 +9,7 @@ const ATTEMPTS = 5;
  * extends the streak and pauses the trigger when it reaches the threshold; a success resets it.
  * Only runs created while the trigger had the setting call this.
  */
-export async function countOutcome(engine: Engine, run: RunRecord, failed: boolean): Promise<void> {
+export async function countOutcome(engine: Engine, run: RunRecord, failed: boolean, changes: Pick<LocalChanges, 'triggerChanged'>): Promise<void> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const trigger = await engine.store.getTrigger(run.triggerId);
     if (!trigger?.autoPause) return;
@@ -25,7 +26,7 @@ export async function countOutcome(engine: Engine, run: RunRecord, failed: boole
       version: trigger.version + 1,
     };
     if (!(await engine.store.updateTrigger({ id: trigger.id, expectedVersion: trigger.version, next }))) continue;
-    engine.triggerChanged(next, next.id);
+    changes.triggerChanged(next, next.id);
     if (pause) {
       await recordAudit(engine, { actor: 'system', action: 'trigger.pause', owner: next.owner, triggerId: next.id, details: { reason, automatic: true } });
       engine.events.emit('trigger:paused', { trigger: next, actor: 'system', reason });

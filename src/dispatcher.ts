@@ -4,6 +4,8 @@ import { planSlot, type ClaimAtFire, type Plan, type SlotMemo } from './slot-pla
 import { BinaryHeap } from './stores/memory/heap.js';
 import type { SlotFire, SlotFireResult } from './stores/types.js';
 import type { TriggerRecord } from './types.js';
+import type { LocalChanges } from './local-changes.js';
+import type { Reporter } from './reporter.js';
 import { StoreError } from './errors.js';
 import { FireRetries, fireRetryDelayMs } from './fire-retries.js';
 
@@ -11,6 +13,11 @@ import { FireRetries, fireRetryDelayMs } from './fire-retries.js';
 const FIRE_BATCH = 500;
 /** Triggers loaded per window query. */
 const WINDOW_LIMIT = 10_000;
+
+/** The executor's side of the dispatcher: claims at fire, and a wake-up when pending runs were stored. */
+export interface RunTaker extends ClaimAtFire {
+  wake(): void;
+}
 
 interface Entry {
   trigger: TriggerRecord;
@@ -65,13 +72,19 @@ export class Dispatcher {
   /** Tokens of fires to be sent again. */
   private readonly retries = new FireRetries();
 
+  /**
+   * `executor` takes the runs this dispatcher creates: woken when pending runs were stored, and
+   * asked to claim runs at fire. Trigger changes made here by the API or the executor arrive
+   * through `changes`.
+   */
   constructor(
     private readonly engine: Engine,
-    private readonly onRunsCreated: () => void,
-    private readonly reportError: (operation: string, error: unknown) => void,
-    private readonly reportOk: (operation: string) => void,
-    private readonly claims: ClaimAtFire | null = null,
-  ) {}
+    private readonly reporter: Reporter,
+    private readonly executor: RunTaker,
+    changes: LocalChanges,
+  ) {
+    changes.onTriggerChanged((trigger, id) => this.triggerChanged(trigger, id));
+  }
 
   /** Triggers held in the window. */
   get depth(): number {
@@ -122,12 +135,12 @@ export class Dispatcher {
     this.refreshesInFlight.add(seq);
     try {
       const due = await this.engine.store.findDueTriggers(new Date(until), WINDOW_LIMIT);
-      this.reportOk('findDueTriggers');
+      this.reporter.succeeded('findDueTriggers');
       this.windowFull = due.length === WINDOW_LIMIT;
       this.windowEnd = this.windowFull ? (due[due.length - 1]?.nextFireAt?.getTime() ?? until) : until;
       for (const trigger of due) this.hold(trigger);
     } catch (error) {
-      this.reportError('findDueTriggers', error);
+      this.reporter.failed('findDueTriggers', error);
     } finally {
       this.refreshesInFlight.delete(seq);
       this.pruneSuperseded();
@@ -257,7 +270,7 @@ export class Dispatcher {
       this.dropStaleTop();
     }
     if (batch.length === 0) return null;
-    return { now, batch, plans: batch.map((entry) => this.retries.apply(planSlot(this.engine, this.claims, entry.trigger, now, memo))) };
+    return { now, batch, plans: batch.map((entry) => this.retries.apply(planSlot(this.engine, this.executor, entry.trigger, now, memo))) };
   }
 
   /** Applies a batch's results; false when the store failed (the batch is put back for a retry). */
@@ -265,14 +278,14 @@ export class Dispatcher {
     let results;
     try {
       results = await pending;
-      this.reportOk('fireSlots');
+      this.reporter.succeeded('fireSlots');
       this.failures = 0;
       this.retryAt = 0;
     } catch (error) {
       // Put them back and retry after a backoff (deterministic run ids make a retry safe), so an
       // outage is not hammered with a retry per tick.
       this.putBack({ now, batch, plans });
-      this.reportError('fireSlots', error);
+      this.reporter.failed('fireSlots', error);
       this.failures++;
       this.retryAt = this.engine.now().getTime() + Math.min(this.engine.options.pollIntervalMs, 50 * 2 ** Math.min(this.failures, 10));
       return false;
@@ -284,8 +297,8 @@ export class Dispatcher {
       const { fire, missedFrom, claimed } = plans[i]!;
       const result = results[i];
       if (fire.run && claimed) {
-        if (result === 'fired') this.claims?.adoptFired(fire.run);
-        else this.claims?.releaseFired(fire.run);
+        if (result === 'fired') this.executor.adoptFired(fire.run);
+        else this.executor.releaseFired(fire.run);
       }
       if (result === 'failed') {
         failed++;
@@ -304,8 +317,8 @@ export class Dispatcher {
         reload.push(fire.triggerId);
       }
     }
-    if (created) this.onRunsCreated();
-    if (failed > 0) this.reportError('fireSlots', new StoreError(`The store could not write ${failed} slot fire(s); they are retried.`));
+    if (created) this.executor.wake();
+    if (failed > 0) this.reporter.failed('fireSlots', new StoreError(`The store could not write ${failed} slot fire(s); they are retried.`));
     // One round trip per trigger another instance fired or changed: all at once, not one by one.
     await Promise.all(reload.map((id) => this.reload(id)));
     return true;
@@ -316,7 +329,7 @@ export class Dispatcher {
     for (const entry of batch) this.heap.push(entry);
     for (const { fire, claimed } of plans) {
       this.retries.keep(fire);
-      if (fire.run && claimed) this.claims?.releaseFired(fire.run);
+      if (fire.run && claimed) this.executor.releaseFired(fire.run);
     }
   }
 
@@ -337,7 +350,7 @@ export class Dispatcher {
       this.wakeTimers.delete(at);
       // Node timers may fire a millisecond before the wall clock reaches `at`.
       if (this.engine.now().getTime() < at) this.wakeAt(at);
-      else this.onRunsCreated();
+      else this.executor.wake();
     }, at - this.engine.now().getTime());
     this.wakeTimers.set(at, timer);
   }
@@ -366,7 +379,7 @@ export class Dispatcher {
       const fresh = await this.engine.store.getTrigger(id);
       if (fresh) this.triggerChanged(fresh, id);
     } catch (error) {
-      this.reportError('getTrigger', error);
+      this.reporter.failed('getTrigger', error);
     }
   }
 }

@@ -8,7 +8,7 @@ import { exponentialBackoff, DEFAULT_RETRY, toRetryPolicy, type RetryPolicy } fr
 import type { Store } from './stores/types.js';
 import type { AuditEntry, RunRecord, RunSource, TriggerRecord } from './types.js';
 
-/** What the engine's parts share. Built once by `createScheduler`. */
+/** What the engine's parts share: the store, the registry, options, time. Built once by `createScheduler`. */
 export interface Engine {
   readonly store: Store;
   readonly locks: LockStore;
@@ -20,7 +20,11 @@ export interface Engine {
   ready(): Promise<void>;
   now(): Date;
   newId(): string;
-  /** Something changed here: claim work now (or at `at`, for runs that become available later) without waiting for the poll. */
+}
+
+/** What the API services (triggers, runs, publish) need beyond the {@link Engine}: telling the loops about their writes. */
+export interface ApiContext extends Engine {
+  /** Runs were added or made available here: claim now (or at `at`, for runs that become available later) without waiting for the poll. */
   wake(at?: Date): void;
   /** A trigger changed here: refresh the dispatcher's copy. */
   triggerChanged(trigger: TriggerRecord | null, id: string): void;

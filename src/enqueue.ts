@@ -8,7 +8,7 @@
  * with a user's trigger. An idempotency key gives the run a deterministic id under that trigger,
  * so a retried enqueue finds the stored run on every store.
  */
-import { recordAudit, type Engine } from './engine.js';
+import { recordAudit, type ApiContext } from './engine.js';
 import { ConflictError, isPunctualError, ValidationError, type ValidationIssue } from './errors.js';
 import { checkRunItem, insertManualRuns, type CheckedItem, type RunTimeOptions } from './manual-runs.js';
 import { checkOptionKeys } from './option-keys.js';
@@ -60,7 +60,7 @@ export function queueTriggerName(taskType: string): string {
 }
 
 /** Enqueues one run; resolves to it (or to the stored run of the same idempotency key). */
-export async function enqueue(engine: Engine, taskType: unknown, payload: unknown, options: EnqueueOptions, scopeOwner?: string): Promise<RunRecord> {
+export async function enqueue(engine: ApiContext, taskType: unknown, payload: unknown, options: EnqueueOptions, scopeOwner?: string): Promise<RunRecord> {
   checkOptionKeys(options, ENQUEUE_OPTION_KEYS, 'Invalid enqueue options');
   const { owner, actor, ...run } = options;
   const [queued] = await enqueueJobs(engine, [{ ...run, taskType, payload }], { ...(owner !== undefined ? { owner } : {}), ...(actor !== undefined ? { actor } : {}) }, scopeOwner, '');
@@ -68,7 +68,7 @@ export async function enqueue(engine: Engine, taskType: unknown, payload: unknow
 }
 
 /** Enqueues runs of any task types in one store write; resolves to them in input order. */
-export async function enqueueMany(engine: Engine, jobs: readonly unknown[], options: EnqueueManyOptions, scopeOwner?: string): Promise<RunRecord[]> {
+export async function enqueueMany(engine: ApiContext, jobs: readonly unknown[], options: EnqueueManyOptions, scopeOwner?: string): Promise<RunRecord[]> {
   checkOptionKeys(options, ['owner', 'actor'], 'Invalid enqueue options');
   if (!Array.isArray(jobs) || jobs.length === 0 || jobs.length > MAX_ENQUEUE_MANY) {
     throw ValidationError.from([{ path: 'jobs', message: `must be an array of 1 to ${MAX_ENQUEUE_MANY} jobs` }], 'Invalid enqueue');
@@ -76,7 +76,7 @@ export async function enqueueMany(engine: Engine, jobs: readonly unknown[], opti
   return enqueueJobs(engine, jobs, options, scopeOwner, 'jobs.');
 }
 
-async function enqueueJobs(engine: Engine, jobs: readonly unknown[], options: EnqueueManyOptions, scopeOwner: string | undefined, prefix: string): Promise<RunRecord[]> {
+async function enqueueJobs(engine: ApiContext, jobs: readonly unknown[], options: EnqueueManyOptions, scopeOwner: string | undefined, prefix: string): Promise<RunRecord[]> {
   const actor = resolveActor(options, scopeOwner);
   const owner = ownerOf(options, scopeOwner);
   const checked = await checkJobs(engine, jobs, prefix);
@@ -104,7 +104,7 @@ function ownerOf(options: EnqueueManyOptions, scopeOwner: string | undefined): s
 }
 
 /** Validates every job (task type, payload, priority, run time, key) before writing anything. */
-async function checkJobs(engine: Engine, jobs: readonly unknown[], prefix: string): Promise<{ taskType: string; item: CheckedItem; key?: string }[]> {
+async function checkJobs(engine: ApiContext, jobs: readonly unknown[], prefix: string): Promise<{ taskType: string; item: CheckedItem; key?: string }[]> {
   const issues: ValidationIssue[] = [];
   const now = engine.now();
   const checked: { taskType: string; item: CheckedItem; key?: string }[] = [];
@@ -129,7 +129,7 @@ async function checkJobs(engine: Engine, jobs: readonly unknown[], prefix: strin
 }
 
 /** The owner's queue trigger of a task type, created on first use (one per owner and type, whichever instance wins). */
-async function queueTrigger(engine: Engine, owner: string, taskType: string): Promise<TriggerRecord> {
+async function queueTrigger(engine: ApiContext, owner: string, taskType: string): Promise<TriggerRecord> {
   const name = queueTriggerName(taskType);
   for (let attempt = 0; attempt < QUEUE_ATTEMPTS; attempt++) {
     const existing = await findTriggerByName(engine, owner, name);

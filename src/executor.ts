@@ -9,6 +9,8 @@ import { raceAbort, RunAbort, unstorable } from './run-abort.js';
 import { FinishWriter } from './finish-writer.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { randomId } from './random.js';
+import type { LocalChanges } from './local-changes.js';
+import type { Reporter } from './reporter.js';
 import { taskContext } from './task-context.js';
 import { typesWithCapacity } from './type-capacity.js';
 import type { RunFinish } from './stores/types.js';
@@ -38,11 +40,11 @@ export class Executor {
 
   constructor(
     private readonly engine: Engine,
-    private readonly reportError: (operation: string, error: unknown) => void,
-    private readonly reportOk: (operation: string) => void,
+    private readonly reporter: Reporter,
+    private readonly changes: LocalChanges,
   ) {
-    this.writer = new FinishWriter(engine, reportError, reportOk);
-    this.leases = new LeaseKeeper(engine, reportError, reportOk);
+    this.writer = new FinishWriter(engine, reporter);
+    this.leases = new LeaseKeeper(engine, reporter);
   }
 
   get running(): number {
@@ -131,11 +133,11 @@ export class Executor {
         if (free <= 0 && this.held.length > prefetch / 2) break;
         const wanted = free + prefetch - this.held.length;
         if (wanted <= 0) break;
-        const capacity = typesWithCapacity(engine.registry, this.perType);
-        if (capacity && capacity.types.length === 0) break;
-        const taskTypes = capacity?.types;
+        // Only types with a handler here (and room under their caps): never a run it cannot execute.
+        const { types: taskTypes, room } = typesWithCapacity(engine.registry, this.perType);
+        if (taskTypes.length === 0) break;
         // One claim may return runs of any listed type, so it must fit the tightest per-type cap.
-        const limit = Math.min(wanted, capacity?.room ?? wanted);
+        const limit = Math.min(wanted, room);
         let runs: RunRecord[];
         const token = randomId(engine.options.random, 16);
         try {
@@ -145,11 +147,11 @@ export class Executor {
             token,
             leaseMs: engine.options.leaseMs,
             limit,
-            ...(taskTypes ? { taskTypes } : {}),
+            taskTypes,
           });
-          this.reportOk('claimRuns');
+          this.reporter.succeeded('claimRuns');
         } catch (error) {
-          this.reportError('claimRuns', error);
+          this.reporter.failed('claimRuns', error);
           return;
         }
         for (const run of runs) this.admit(run, token);
@@ -163,7 +165,7 @@ export class Executor {
 
   /**
    * A run the dispatcher is about to create, claimed by this instance at creation when a slot is
-   * free (and its type is under its cap): the claimed record to store instead, or null. The slot
+   * free and its type has a handler here, under its cap: the claimed record to store instead, or null. The slot
    * stays reserved until `adoptFired` or `releaseFired`. Saves the claim round trip between a
    * slot firing and its handler starting.
    */
@@ -171,8 +173,9 @@ export class Executor {
     const { options } = this.engine;
     if (!this.accepting || run.status !== 'pending' || run.availableAt.getTime() > now.getTime()) return null;
     if (this.active.size + this.held.length + this.reserved >= options.maxConcurrentRuns) return null;
-    const cap = this.engine.registry.get(run.taskType)?.concurrency;
-    if (cap !== undefined && (this.perType.get(run.taskType) ?? 0) >= cap) return null;
+    const handler = this.engine.registry.get(run.taskType);
+    // No handler here: the run is stored pending for an instance that has one.
+    if (!handler || (handler.concurrency !== undefined && (this.perType.get(run.taskType) ?? 0) >= handler.concurrency)) return null;
     this.reserved++;
     this.count(run.taskType);
     const lease = { token: randomId(options.random, 16), instanceId: options.instanceId, expiresAt: new Date(now.getTime() + options.leaseMs) };
@@ -233,7 +236,7 @@ export class Executor {
     this.active.get(run.id)?.controller.abort(new LeaseLostError('the run was claimed again after its lease expired'));
     this.active.set(run.id, active);
     const done: Promise<void> = this.execute(active)
-      .catch((error: unknown) => this.reportError('execute', error))
+      .catch((error: unknown) => this.reporter.failed('execute', error))
       .finally(() => {
         if (this.active.get(run.id) === active) this.active.delete(run.id);
         this.release(run.taskType);
@@ -271,7 +274,7 @@ export class Executor {
       if (active.lock) {
         const lock = active.lock;
         active.lock = null;
-        engine.locks.release(lock).catch((error: unknown) => this.reportError('lock.release', error));
+        engine.locks.release(lock).catch((error: unknown) => this.reporter.failed('lock.release', error));
       }
     }
   }
@@ -281,11 +284,7 @@ export class Executor {
     const { engine } = this;
     const { run } = active;
     const now = engine.now();
-    const decision = await decideOverlap(engine, run, active.token, now, {
-      reportError: this.reportError,
-      reportOk: this.reportOk,
-      cancelLocal: (runId) => this.cancelLocal(runId),
-    });
+    const decision = await decideOverlap(engine, run, active.token, now, { reporter: this.reporter, cancelLocal: (runId) => this.cancelLocal(runId) });
     if (decision.kind === 'run') {
       active.lock = decision.lock;
       return true;
@@ -356,7 +355,7 @@ export class Executor {
 
   private countForAutoPause(run: RunRecord, failed: boolean): void {
     if (run.pauseAfterFailures === undefined) return;
-    countOutcome(this.engine, run, failed).catch((error: unknown) => this.reportError('autoPause', error));
+    countOutcome(this.engine, run, failed, this.changes).catch((error: unknown) => this.reporter.failed('autoPause', error));
   }
 
   private expiry(at: Date): Date {

@@ -1,5 +1,6 @@
 import type { TimerHandle } from './clock.js';
 import type { Engine } from './engine.js';
+import type { Reporter } from './reporter.js';
 import type { RunFinish } from './stores/types.js';
 
 interface Pending {
@@ -24,8 +25,7 @@ export class FinishWriter {
 
   constructor(
     private readonly engine: Engine,
-    private readonly reportError: (operation: string, error: unknown) => void,
-    private readonly reportOk: (operation: string) => void,
+    private readonly reporter: Reporter,
   ) {}
 
   write(finish: RunFinish, done: (held: boolean) => void): void {
@@ -59,10 +59,10 @@ export class FinishWriter {
       try {
         results = await this.engine.store.finishRuns(batch.map((p) => p.finish));
         this.failures = 0;
-        this.reportOk('finishRuns');
+        this.reporter.succeeded('finishRuns');
       } catch (error) {
         this.queue.unshift(...batch);
-        this.reportError('finishRuns', error);
+        this.reporter.failed('finishRuns', error);
         this.failures++;
         this.flushing = null;
         const delay = Math.min(MAX_RETRY_DELAY_MS, 100 * 2 ** Math.min(this.failures, 6));

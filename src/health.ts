@@ -1,5 +1,6 @@
 import type { Engine } from './engine.js';
 import { describeError } from './errors.js';
+import type { WaitingRuns } from './waiting-runs.js';
 
 /** What `scheduler.health()` reports (R12). */
 export interface HealthReport {
@@ -26,6 +27,14 @@ export interface HealthReport {
   queueDepth: number;
   /** Runs executing on this instance. */
   running: number;
+  /**
+   * Runs waiting for a handler, by task type: due pending runs of types this instance has no
+   * handler for, with how many and since when the oldest was due. Counted every 10 s by the
+   * poll. Another instance with the handler claims them within a poll, so a count that stays,
+   * or an old `since`, means no running instance handles the type (a forgotten deploy). Such
+   * runs are not failed or retried and no attempt is counted: they wait.
+   */
+  waitingForHandler: Record<string, WaitingRuns>;
 }
 
 type Source = 'store' | 'lockStore';
@@ -52,7 +61,7 @@ export class Health {
     this.engine.events.emit('scheduler:recovered', { operation, downtimeMs: this.engine.now().getTime() - failure.since.getTime() });
   }
 
-  async report(state: { running: number; queueDepth: number; started: boolean }): Promise<HealthReport> {
+  async report(state: { running: number; queueDepth: number; started: boolean; waitingForHandler: Readonly<Record<string, WaitingRuns>> }): Promise<HealthReport> {
     const { engine } = this;
     const started = engine.options.clock.now();
     let reachable = true;
@@ -84,6 +93,7 @@ export class Health {
       dispatchLagMs: engine.metrics.lastDispatchLagMs,
       queueDepth: state.queueDepth,
       running: state.running,
+      waitingForHandler: { ...state.waitingForHandler },
     };
   }
 }

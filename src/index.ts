@@ -24,6 +24,7 @@ export type { RetryPolicy, RetryContext } from './retry.js';
 export type { SchedulerEvents, SchedulerEventName, SchedulerListener } from './events.js';
 export type { MetricsSnapshot, HistogramSnapshot } from './metrics.js';
 export type { HealthReport } from './health.js';
+export type { WaitingRuns } from './waiting-runs.js';
 export { parseSchedule, nextFireTime, previewSchedule } from './schedules/index.js';
 export { systemClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';

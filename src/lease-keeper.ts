@@ -1,5 +1,6 @@
 import type { ActiveRun } from './active-run.js';
 import type { Engine } from './engine.js';
+import type { Reporter } from './reporter.js';
 import { CancelledError, LeaseLostError } from './errors.js';
 
 /**
@@ -10,8 +11,7 @@ import { CancelledError, LeaseLostError } from './errors.js';
 export class LeaseKeeper {
   constructor(
     private readonly engine: Engine,
-    private readonly reportError: (operation: string, error: unknown) => void,
-    private readonly reportOk: (operation: string) => void,
+    private readonly reporter: Reporter,
   ) {}
 
   /** Renews what `runs` hold; a run whose lease already expired is aborted instead. */
@@ -32,12 +32,12 @@ export class LeaseKeeper {
     active.renewingLease = true;
     try {
       const renewal = await engine.store.renewLease(active.run.id, active.token, expiresAt);
-      this.reportOk('renewLease');
+      this.reporter.succeeded('renewLease');
       if (!renewal.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
       active.leaseExpiresAt = expiresAt.getTime();
       if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
     } catch (error) {
-      this.reportError('renewLease', error);
+      this.reporter.failed('renewLease', error);
     } finally {
       active.renewingLease = false;
     }
@@ -56,7 +56,7 @@ export class LeaseKeeper {
     try {
       let held = await engine.locks.renew(lock, engine.options.leaseMs, now);
       held ??= await engine.locks.acquire({ resource: lock.resource, owner: lock.owner, token: lock.token, ttlMs: engine.options.leaseMs, now });
-      this.reportOk('lock.renew');
+      this.reporter.succeeded('lock.renew');
       if (held) active.lock = held;
       else {
         // Another run of the trigger holds the lock now: this one stops, and its attempt counts
@@ -65,7 +65,7 @@ export class LeaseKeeper {
         active.controller.abort(new LeaseLostError('the trigger lock was lost to another run'));
       }
     } catch (error) {
-      this.reportError('lock.renew', error);
+      this.reporter.failed('lock.renew', error);
     } finally {
       active.renewingLock = false;
     }

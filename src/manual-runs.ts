@@ -3,7 +3,7 @@
  * item may carry its own payload, priority and run time; items are validated together (one
  * ValidationError names every bad item) and stored in one write.
  */
-import { buildRun, recordAudit, type Engine } from './engine.js';
+import { buildRun, recordAudit, type ApiContext } from './engine.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import type { HandlerRegistry } from './registry.js';
 import { unknownKeyIssues } from './option-keys.js';
@@ -131,7 +131,7 @@ export interface ManualRunsResult {
  * run time of delayed runs). Items with an `id` already stored return the stored run.
  */
 export async function insertManualRuns(
-  engine: Engine,
+  engine: ApiContext,
   trigger: TriggerRecord,
   items: readonly CheckedItem[],
   options: { actor: string; ignoreOverlap?: boolean; audit: AuditStyle },

@@ -30,6 +30,11 @@ export interface MetricsSnapshot {
     storeErrors: number;
   };
   gauges: { running: number; queueDepth: number };
+  /**
+   * Due pending runs of task types this instance has no handler for, by task type (counted
+   * every 10 s by the poll; see `HealthReport.waitingForHandler`). Empty when there are none.
+   */
+  waitingForHandler: Record<string, number>;
   /** Handler start minus the time the run was due (slot, or retry time). */
   dispatchLagMs: HistogramSnapshot;
   /** Handler duration. */
@@ -85,12 +90,13 @@ export class Metrics {
     this.counters[counter] += by;
   }
 
-  snapshot(at: Date, instanceId: string, gauges: MetricsSnapshot['gauges']): MetricsSnapshot {
+  snapshot(at: Date, instanceId: string, gauges: MetricsSnapshot['gauges'], waitingForHandler: Record<string, number>): MetricsSnapshot {
     return {
       at,
       instanceId,
       counters: { ...this.counters },
       gauges,
+      waitingForHandler,
       dispatchLagMs: this.dispatchLag.snapshot(),
       runDurationMs: this.runDuration.snapshot(),
     };

@@ -70,6 +70,14 @@ export interface SchedulerOptions<S extends SchemaMap = SchemaMap> {
    * @example { 'fr-holidays': { timezone: 'Europe/Paris', dates: ['2026-12-25'] } }
    */
   calendars?: Record<string, CalendarDefinition>;
+  /**
+   * Whether a started scheduler keeps the Node process alive until `stop()` resolves. Default
+   * true: a process whose only job is a scheduler (a worker) then stays up through store outages
+   * of any length instead of exiting when the database closes its sockets. `false` leaves the
+   * process free to exit when nothing else holds it (the scheduler's own timers never do), for
+   * hosts that end by letting the event loop drain.
+   */
+  keepAlive?: boolean;
   /** Time source. Default: the system clock. */
   clock?: Clock;
   /** Random source (ids, jitter). Default: Math.random. */
@@ -89,6 +97,7 @@ export interface ResolvedOptions {
   misfire: MisfirePolicy;
   misfireGraceMs: number;
   overlap: OverlapPolicy;
+  keepAlive: boolean;
   clock: Clock;
   random: RandomSource;
   /** How far ahead the dispatcher loads due triggers. */
@@ -98,7 +107,8 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set([
   'handlers', 'db', 'store', 'lockStore', 'instanceId', 'maxConcurrentRuns', 'prefetch', 'pollIntervalMs', 'leaseMs', 'retry',
-  'defaultTimeoutMs', 'metricsIntervalMs', 'retentionMs', 'misfire', 'misfireGraceMs', 'overlap', 'calendars', 'clock', 'random',
+  'defaultTimeoutMs', 'metricsIntervalMs', 'retentionMs', 'misfire', 'misfireGraceMs', 'overlap', 'calendars', 'keepAlive', 'clock',
+  'random',
 ]);
 
 /** Validates options and fills in defaults; throws one ConfigurationError listing every problem. */
@@ -142,6 +152,7 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
   if (options.db !== undefined && options.store !== undefined) problem('db', 'give either db (MongoDB) or store, not both');
   if (options.db !== undefined && typeof (options.db as { collection?: unknown } | null)?.collection !== 'function') problem('db', 'must be a MongoDB Db (client.db(name))');
   if (options.lockStore !== undefined && typeof options.lockStore?.acquire !== 'function') problem('lockStore', 'must implement the LockStore interface');
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') problem('keepAlive', `must be true or false, got ${JSON.stringify(options.keepAlive)}`);
 
   let calendars = new Map<string, Calendar>();
   try {
@@ -165,6 +176,7 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
     misfire,
     misfireGraceMs,
     overlap,
+    keepAlive: options.keepAlive ?? true,
     clock: options.clock ?? systemClock,
     random,
     lookaheadMs: Math.max(2 * pollIntervalMs, 5_000),

@@ -1,5 +1,6 @@
 import type { Engine } from './engine.js';
 import type { Lock } from './locks/types.js';
+import type { Reporter } from './reporter.js';
 import type { RunRecord } from './types.js';
 
 /** What to do with a claimed run, given its trigger's lock and overlap policy. */
@@ -11,8 +12,7 @@ export type OverlapDecision =
   | { kind: 'defer' };
 
 export interface OverlapHooks {
-  reportError: (operation: string, error: unknown) => void;
-  reportOk: (operation: string) => void;
+  reporter: Reporter;
   /** Aborts a run executing on this instance. */
   cancelLocal: (runId: string) => void;
 }
@@ -26,10 +26,10 @@ export async function decideOverlap(engine: Engine, run: RunRecord, token: strin
   try {
     lock = await engine.locks.acquire({ resource: `trigger:${run.triggerId}`, owner: engine.options.instanceId, token, ttlMs: engine.options.leaseMs, now });
   } catch (error) {
-    hooks.reportError('lock.acquire', error);
+    hooks.reporter.failed('lock.acquire', error);
     return { kind: 'defer' };
   }
-  hooks.reportOk('lock.acquire');
+  hooks.reporter.succeeded('lock.acquire');
   if (lock) return { kind: 'run', lock };
   if (run.overlap === 'skip') return { kind: 'skip', reason: 'the previous run of this trigger was still running' };
   if (run.overlap === 'queue' && (await anotherWaits(engine, run, now, hooks))) return { kind: 'skip', reason: 'a run of this trigger is already waiting' };
@@ -55,7 +55,7 @@ async function anotherWaits(engine: Engine, run: RunRecord, now: Date, hooks: Ov
     const queued = (r: RunRecord): boolean => r.id !== run.id && r.overlap !== 'allow' && r.createdAt.getTime() <= run.scheduledFor.getTime();
     return pending.some(queued) || running.filter(queued).length >= 2;
   } catch (error) {
-    hooks.reportError('listRuns', error);
+    hooks.reporter.failed('listRuns', error);
     return false;
   }
 }
@@ -70,6 +70,6 @@ async function cancelPrevious(engine: Engine, run: RunRecord, hooks: OverlapHook
       hooks.cancelLocal(other.id);
     }
   } catch (error) {
-    hooks.reportError('cancelRun', error);
+    hooks.reporter.failed('cancelRun', error);
   }
 }

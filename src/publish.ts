@@ -1,4 +1,4 @@
-import { buildRun, type Engine } from './engine.js';
+import { buildRun, type ApiContext, type Engine } from './engine.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { checkOptionKeys } from './option-keys.js';
 import { checkEventName, eventMatches } from './schedules/event.js';
@@ -29,7 +29,7 @@ const MAX_DATA_BYTES = 256 * 1024;
  * Fires the event triggers listening for `name` whose filter matches `data` (R2). Durable: when
  * this resolves, every run is in the store, and each (trigger, event) has exactly one run id.
  */
-export async function publishEvent(engine: Engine, name: string, data: unknown, options: PublishOptions, owner?: string): Promise<PublishResult> {
+export async function publishEvent(engine: ApiContext, name: string, data: unknown, options: PublishOptions, owner?: string): Promise<PublishResult> {
   checkOptionKeys(options, ['id'], 'Invalid event');
   const issues: ValidationIssue[] = [...checkEventName(name, 'event')];
   if (options.id !== undefined && !(typeof options.id === 'string' && ID_PATTERN.test(options.id))) {

@@ -3,7 +3,7 @@
  * upserted; stored triggers of that owner (within `namePrefix`) that are no longer declared
  * are paused or deleted, so removing a job from the code stops it.
  */
-import type { Engine } from './engine.js';
+import type { ApiContext } from './engine.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { checkOptionKeys } from './option-keys.js';
 import { validateCreateInput, withScopeOwner } from './trigger-record.js';
@@ -52,7 +52,7 @@ export interface SyncActions {
   delete(id: string, options: { actor: string }): Promise<void>;
 }
 
-export async function syncTriggers(engine: Engine, inputs: readonly unknown[], options: SyncOptions, scopeOwner: string | undefined, actions: SyncActions): Promise<SyncResult> {
+export async function syncTriggers(engine: ApiContext, inputs: readonly unknown[], options: SyncOptions, scopeOwner: string | undefined, actions: SyncActions): Promise<SyncResult> {
   checkOptionKeys(options, SYNC_OPTION_KEYS, 'Invalid sync options');
   const actor = resolveActor(options, scopeOwner);
   const { owner, prefix, prune } = checkSyncOptions(options, scopeOwner, inputs);
@@ -99,7 +99,7 @@ function checkSyncOptions(options: SyncOptions, scopeOwner: string | undefined, 
 }
 
 /** Validates every declaration before writing anything; issues are named `triggers.3.schedule`. */
-async function validateAll(engine: Engine, inputs: readonly unknown[], owner: string, prefix: string): Promise<unknown[]> {
+async function validateAll(engine: ApiContext, inputs: readonly unknown[], owner: string, prefix: string): Promise<unknown[]> {
   const issues: ValidationIssue[] = [];
   const names = new Set<string>();
   const declared: unknown[] = [];
@@ -121,7 +121,7 @@ async function validateAll(engine: Engine, inputs: readonly unknown[], owner: st
 }
 
 /** The owner's stored triggers within the prefix. Queue triggers of `enqueue` (names outside NAME_PATTERN) are never declared, so never pruned. */
-async function ownerTriggers(engine: Engine, owner: string, prefix: string): Promise<TriggerRecord[]> {
+async function ownerTriggers(engine: ApiContext, owner: string, prefix: string): Promise<TriggerRecord[]> {
   const found: TriggerRecord[] = [];
   let after: { value: Date; id: string } | undefined;
   for (;;) {

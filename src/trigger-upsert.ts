@@ -4,7 +4,7 @@
  * service declares the same triggers at once: inserts race on the name's uniqueness, updates
  * on the trigger's version, and the losers re-read and find nothing left to do.
  */
-import { recordAudit, type Engine } from './engine.js';
+import { recordAudit, type ApiContext } from './engine.js';
 import { ConflictError, isPunctualError } from './errors.js';
 import { firstSlot } from './slots.js';
 import { declaredSettings, isTimed, newTriggerRecord, validateCreateInput } from './trigger-record.js';
@@ -19,7 +19,7 @@ const DECLARED_FIELDS = ['taskType', 'payload', 'schedule', 'priority', 'timeout
 type DeclaredField = (typeof DECLARED_FIELDS)[number];
 
 /** Upserts one trigger; `input` is a full create input (a scoped view has filled in its owner). */
-export async function upsertTrigger(engine: Engine, input: unknown, actor: string): Promise<UpsertResult> {
+export async function upsertTrigger(engine: ApiContext, input: unknown, actor: string): Promise<UpsertResult> {
   await engine.ready();
   const valid = await validateCreateInput(engine, input, engine.now());
   const anchorGiven = typeof input === 'object' && input !== null && hasAnchor((input as { schedule?: unknown }).schedule);
@@ -54,7 +54,7 @@ export async function upsertTrigger(engine: Engine, input: unknown, actor: strin
 }
 
 /** The owner's trigger named `name`, if any. */
-export async function findTriggerByName(engine: Engine, owner: string, name: string): Promise<TriggerRecord | null> {
+export async function findTriggerByName(engine: ApiContext, owner: string, name: string): Promise<TriggerRecord | null> {
   const [found] = await engine.store.listTriggers({ owner, name, sort: 'createdAt', order: 'asc', limit: 1 });
   return found ?? null;
 }
@@ -64,7 +64,7 @@ export async function findTriggerByName(engine: Engine, owner: string, name: str
  * when none does. A changed schedule or timing recomputes the next fire from now, except that a
  * slot already due and not yet fired keeps its place: it fires once, under the new settings.
  */
-function declaredChange(engine: Engine, current: TriggerRecord, valid: ValidTriggerFields, anchorGiven: boolean, now: Date): { next: TriggerRecord; fields: DeclaredField[] } | null {
+function declaredChange(engine: ApiContext, current: TriggerRecord, valid: ValidTriggerFields, anchorGiven: boolean, now: Date): { next: TriggerRecord; fields: DeclaredField[] } | null {
   const settings = declaredSettings(engine, valid);
   const desired: Partial<Record<DeclaredField, unknown>> = {
     ...settings,

@@ -1,4 +1,4 @@
-import { buildRun, recordAudit, slotRunId, type Engine } from './engine.js';
+import { buildRun, recordAudit, slotRunId, type ApiContext } from './engine.js';
 import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
 import { checkRunItem, insertManualRuns, RUN_MANY_OPTION_KEYS, RUN_NOW_OPTION_KEYS, type RunManyItem, type RunManyOptions, type RunNowOptions } from './manual-runs.js';
 import { checkOptionKeys } from './option-keys.js';
@@ -143,7 +143,7 @@ const UPDATE_ATTEMPTS = 8;
 /** The implementation behind both views; `createScheduler` hands it out as `TriggersApi<S>` or `TriggersApi<S, true>`. */
 export class TriggerService {
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: ApiContext,
     private readonly scopeOwner?: string,
   ) {}
 

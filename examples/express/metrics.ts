@@ -51,6 +51,16 @@ export function createMetrics(scheduler: Scheduler, options: { defaultMetrics?: 
       this.set(scheduler.metrics().gauges.queueDepth);
     },
   });
+  new Gauge({
+    name: 'punctual_runs_waiting_for_handler',
+    help: 'Due pending runs of task types this instance has no handler for (alert when it stays up: a forgotten deploy)',
+    labelNames: ['task_type'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [taskType, count] of Object.entries(scheduler.metrics().waitingForHandler)) this.set({ task_type: taskType }, count);
+    },
+  });
   registerSnapshotHistogram(registry, 'punctual_dispatch_lag_seconds', 'Handler start minus due time', () => scheduler.metrics().dispatchLagMs);
   registerSnapshotHistogram(registry, 'punctual_run_duration_seconds', 'Handler duration', () => scheduler.metrics().runDurationMs);
 

@@ -114,6 +114,14 @@ export interface ClaimRequest {
   taskTypes?: readonly string[];
 }
 
+/** Due pending runs of one task type (see `Store.countDueRunsByType`). */
+export interface DueRunCount {
+  taskType: string;
+  count: number;
+  /** The earliest `availableAt` among them: how long the oldest has been waiting. */
+  oldestAvailableAt: Date;
+}
+
 /** Ends the current attempt of a run held under `token`. */
 export type RunFinish = {
   runId: string;
@@ -221,6 +229,13 @@ export interface Store {
    * `cancelRequested` kept. A run is claimed by at most one caller.
    */
   claimRuns(request: ClaimRequest): Promise<RunRecord[]>;
+  /**
+   * Pending runs with `availableAt <= now` whose task type is not in `exceptTypes`, counted by
+   * task type, in no particular order. The engine asks with the types it has handlers for, to
+   * show runs no instance has claimed because their handler is missing (a forgotten deploy).
+   * Read-only; called once every few polls, so it may read every due pending run.
+   */
+  countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]>;
   /** Extend the lease if `token` still holds it; also reports a cancel request. */
   renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal>;
   /** Apply each finish if its token still holds the run. Results in input order; false: lease lost, nothing written. */

@@ -3,6 +3,7 @@ import type { Store } from '../stores/types.js';
 import { auditAndCapabilityContract } from './store-contract/audit.js';
 import { makeContext } from './store-contract/context.js';
 import { listingContract } from './store-contract/listing.js';
+import { deployContract } from './store-contract/deploys.js';
 import { runContract } from './store-contract/runs.js';
 import { triggerContract } from './store-contract/triggers.js';
 
@@ -50,5 +51,6 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
     runContract(ctx);
     listingContract(ctx);
     auditAndCapabilityContract(ctx, options);
+    deployContract(ctx);
   });
 }

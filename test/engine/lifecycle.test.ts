@@ -1,6 +1,7 @@
 /**
- * Starting and stopping: idempotent calls that share one promise, no timers left behind,
- * `await using`, and a graceful stop that finishes short handlers and hands long ones back.
+ * Starting and stopping: idempotent calls that share one promise, calls settled in call order,
+ * starting again after a stop, no timers left behind, `await using`, and a graceful stop that
+ * finishes short handlers and hands long ones back.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -26,7 +27,66 @@ describe('start and stop', () => {
     await stopping;
     await scheduler.stop();
     expect(stopped).toHaveLength(1);
-    await expect(scheduler.start()).rejects.toMatchObject({ name: 'StoppedError' });
+  });
+
+  it('starts again after stop, with the same instance id, and leaves no timer behind each time', async () => {
+    const executed: { instanceId: string; at: number }[] = [];
+    const { scheduler, clock, store } = testScheduler({
+      handlers: { tick: { schema: z.object({}), run: () => void executed.push({ instanceId: scheduler.instanceId, at: clock.now() }) } },
+    });
+    const trigger = await scheduler.triggers.create({ name: 't', owner: 'u1', taskType: 'tick', payload: {}, schedule: { every: '1s' }, misfire: 'skip' });
+    for (let round = 0; round < 3; round++) {
+      await scheduler.start();
+      const before = executed.length;
+      await clock.advance(3 * SECOND);
+      expect(executed.length).toBeGreaterThanOrEqual(before + 2);
+      expect((await scheduler.health()).status).toBe('ok');
+      await scheduler.stop();
+      expect(clock.pendingTimers).toBe(0);
+      expect((await scheduler.health()).status).toBe('stopped');
+      // Stopped: nothing runs while time passes.
+      const stoppedAt = executed.length;
+      await clock.advance(5 * SECOND);
+      expect(executed.length).toBe(stoppedAt);
+    }
+    expect(new Set(executed.map((e) => e.instanceId))).toEqual(new Set([scheduler.instanceId]));
+    const runs = await store.listRuns({ triggerId: trigger.id, limit: 100 });
+    expect(runs.every((r) => r.status === 'completed' && r.instanceId === scheduler.instanceId)).toBe(true);
+  });
+
+  it('settles start and stop calls in call order', async () => {
+    const { scheduler, clock } = testScheduler({ handlers: { noop } });
+    const order: string[] = [];
+    scheduler.on('scheduler:started', () => void order.push('started'));
+    scheduler.on('scheduler:stopped', () => void order.push('stopped'));
+    const settled: string[] = [];
+    const calls = [
+      scheduler.start().then(() => settled.push('start 1')),
+      scheduler.stop().then(() => settled.push('stop 1')),
+      scheduler.start().then(() => settled.push('start 2')),
+      scheduler.stop().then(() => settled.push('stop 2')),
+      scheduler.start().then(() => settled.push('start 3')),
+    ];
+    await Promise.all(calls);
+    expect(order).toEqual(['started', 'stopped', 'started', 'stopped', 'started']);
+    expect(settled).toEqual(['start 1', 'stop 1', 'start 2', 'stop 2', 'start 3']);
+    expect((await scheduler.health()).status).toBe('ok');
+    await scheduler.stop();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('starts after a failed start once the store answers', async () => {
+    let failures = 1;
+    const store = memoryStore();
+    const init = store.init.bind(store);
+    store.init = () => (failures-- > 0 ? Promise.reject(new Error('store down')) : init());
+    const { scheduler, clock } = testScheduler({ store, handlers: { noop } });
+    await expect(scheduler.start()).rejects.toThrow('store down');
+    expect((await scheduler.health()).status).toBe('stopped');
+    await scheduler.start();
+    expect((await scheduler.health()).status).toBe('ok');
+    await scheduler.stop();
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('can be stopped while starting, and stopped without ever starting', async () => {

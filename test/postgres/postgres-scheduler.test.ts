@@ -3,7 +3,7 @@
  * instances would) share one schema through their own store objects.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type pg from 'pg';
+import pg from 'pg';
 import { z } from 'zod';
 import { createScheduler, type RunRecord } from 'punctual';
 import { postgresStore } from '../../src/stores/postgres/index.js';
@@ -84,5 +84,50 @@ describe.skipIf(!pool)('two schedulers on one PostgreSQL schema', () => {
     expect(new Set(slots).size).toBe(slots.length);
     // No slot lost between the first and the last: consecutive, one second apart.
     expect(slots.slice(1).map((slot, i) => slot - (slots[i] as number))).toEqual(slots.slice(1).map(() => 1_000));
+  });
+  it('starts again after stop on the same store and pool, leaving no connection or pool listener behind', { timeout: 30_000 }, async () => {
+    const schema = randomSchema();
+    const ran: string[] = [];
+    const errorListeners = db.listenerCount('error');
+    const scheduler = createScheduler({
+      instanceId: 'pg-restart',
+      store: postgresStore(db, { schema }),
+      pollIntervalMs: 250,
+      metricsIntervalMs: 0,
+      handlers: { tick: { schema: z.object({}), run: (_payload, ctx) => void ran.push(ctx.runId) } },
+    });
+    try {
+      const trigger = await scheduler.triggers.create({ name: 'tick', owner: 'u1', taskType: 'tick', payload: {}, schedule: { manual: true } });
+      for (let round = 0; round < 3; round++) {
+        await scheduler.start();
+        expect((await scheduler.health()).wakeups).toBe('notify');
+        const run = await scheduler.triggers.runNow(trigger.id);
+        await vi.waitFor(() => expect(ran).toContain(run.id), { timeout: 10_000, interval: 50 });
+        await scheduler.stop();
+        // The pool is the host's: still open, every client back in it (the LISTEN one included), no listener of ours left.
+        expect(db.listenerCount('error')).toBe(errorListeners);
+        expect(db.totalCount - db.idleCount).toBe(0);
+        expect(db.ended).toBe(false);
+      }
+      expect(ran).toHaveLength(3);
+    } finally {
+      await scheduler.stop();
+      await dropSchema(db, schema);
+    }
+  });
+  it('refuses to start again when stop() ended the pool the store owned', { timeout: 30_000 }, async () => {
+    const schema = randomSchema();
+    const owned = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 2 });
+    const scheduler = createScheduler({ store: postgresStore(owned, { schema, ownsPool: true }), metricsIntervalMs: 0, handlers: { tick: { schema: z.object({}), run: () => undefined } } });
+    try {
+      await scheduler.start();
+      await scheduler.stop();
+      expect(owned.ended).toBe(true);
+      await expect(scheduler.start()).rejects.toMatchObject({ name: 'StoppedError', message: expect.stringContaining('ownsPool') });
+      expect((await scheduler.health()).status).toBe('stopped');
+    } finally {
+      await scheduler.stop();
+      await dropSchema(db, schema);
+    }
   });
 });

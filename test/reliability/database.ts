@@ -9,8 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { createScheduler, type AttemptRecord, type RunError, type Scheduler, type Store, type TriggerRecord } from 'punctual';
 import { postgresStore } from 'punctual/postgres';
-import { DATABASE_URL } from './services.js';
-import { TASK, observedTableSql, taskSchemas } from './tasks.js';
+import { TASK, TASK_V2, observedTableSql, taskSchemas } from './tasks.js';
 
 /** A run as the checks need it (epoch ms for instants). */
 export interface RunRow {
@@ -58,7 +57,7 @@ export class Database {
       store,
       metricsIntervalMs: 0,
       misfire: 'all',
-      handlers: { [TASK]: { schema: taskSchemas[TASK], run: async () => undefined } },
+      handlers: { [TASK]: { schema: taskSchemas[TASK], run: async () => undefined }, [TASK_V2]: { schema: taskSchemas[TASK_V2], run: async () => undefined } },
     });
   }
 
@@ -66,8 +65,8 @@ export class Database {
    * A new schema `punctual_rel_<random>`, migrated, with the `observed` table. Kept short: the
    * store's prepared-statement names embed the schema (see repro/long-schema-statement-names.ts).
    */
-  static async create(): Promise<Database> {
-    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, connectionTimeoutMillis: 2_000 });
+  static async create(databaseUrl: string): Promise<Database> {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2_000 });
     // The outage scenarios break this pool's idle connections too; the pool replaces them.
     pool.on('error', () => undefined);
     const schema = `punctual_rel_${randomBytes(4).toString('hex')}`;

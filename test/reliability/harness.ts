@@ -1,7 +1,9 @@
 /**
  * What every scenario shares: a fresh schema (and Redis key prefix), four forked scheduler
  * processes, and the same ending (pause, drain, stop, account). `scenario()` always cleans up,
- * whatever happened: processes killed, servers restarted if down, schema dropped, keys deleted.
+ * whatever happened: processes killed, schema dropped, keys deleted, private servers removed.
+ * A scenario that restarts a server asks for private servers (`{ private: true }`); where their
+ * binaries are missing it is skipped, with what to install.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -9,7 +11,7 @@ import { account, type Accounting } from './checks.js';
 import { forkWorkers, killWorkers, stopWorkers, type Worker } from './cluster.js';
 import { Database } from './database.js';
 import type { WorkerSummary } from './protocol.js';
-import { DATABASE_URL, ensureServices, REDIS_URL } from './services.js';
+import { DATABASE_URL, missingPrivateServers, removePrivateServers, REDIS_URL, startPrivateServers, type PrivateServers } from './services.js';
 import type { Settings } from './settings.js';
 import { pauseAll, type Workload } from './workload.js';
 
@@ -42,6 +44,8 @@ export interface ScenarioResult {
   violations: string[];
   /** Shortcomings found that break no guarantee of SPEC.md (printed, not failing the suite). */
   notes: string[];
+  /** Set when the scenario could not run here: why, and what to install. */
+  skipped?: string;
   durationMs: number;
 }
 
@@ -51,12 +55,19 @@ export interface Environment {
   workers: Worker[];
   /** Set when the scenario uses the Redis lock store. */
   redisPrefix?: string;
+  /** Set with `{ private: true }`: the servers this scenario may stop and start. */
+  servers?: PrivateServers;
   result: ScenarioResult;
   log(line: string): void;
 }
 
 export interface EnvironmentOptions {
+  /** Use the Redis lock store. */
   redis?: boolean;
+  /** Run on a private PostgreSQL (and Redis) started for this scenario, which it may restart. */
+  private?: boolean;
+  /** Scheduler processes to fork (default: the setting's). */
+  processes?: number;
 }
 
 /** Runs one scenario in its own schema and processes; never throws: failures become violations. */
@@ -69,32 +80,45 @@ export async function scenario(
   const started = Date.now();
   const result: ScenarioResult = { name, figures: {}, details: [], violations: [], notes: [], durationMs: 0 };
   const log = (line: string): void => console.log(`  [${name} +${((Date.now() - started) / 1_000).toFixed(1)}s] ${line}`);
+  const missing = options.private ? missingPrivateServers(options.redis === true) : null;
+  if (missing) {
+    result.skipped = `needs a private server it can restart: ${missing}`;
+    return result;
+  }
+  let servers: PrivateServers | null = null;
   let db: Database | null = null;
   let workers: Worker[] = [];
   const redisPrefix = options.redis ? `punctual-rel:${randomBytes(4).toString('hex')}:` : undefined;
   try {
-    db = await Database.create();
+    if (options.private) {
+      servers = await startPrivateServers(options.redis === true);
+      log(`private PostgreSQL on port ${servers.postgres.port}${servers.redis ? `, private Redis on port ${servers.redis.port}` : ''}`);
+    }
+    const databaseUrl = servers?.postgres.url ?? DATABASE_URL;
+    const redisUrl = servers?.redis?.url ?? REDIS_URL;
+    db = await Database.create(databaseUrl);
     log(`schema ${db.schema}${redisPrefix ? `, Redis prefix ${redisPrefix}` : ''}`);
     workers = await forkWorkers(
-      Array.from({ length: settings.processes }, (_, index) => ({
+      Array.from({ length: options.processes ?? settings.processes }, (_, index) => ({
         index,
-        databaseUrl: DATABASE_URL,
+        databaseUrl,
         schema: (db as Database).schema,
-        ...(redisPrefix ? { redis: { url: REDIS_URL, prefix: redisPrefix } } : {}),
+        ...(redisPrefix ? { redis: { url: redisUrl, prefix: redisPrefix } } : {}),
         leaseMs: settings.leaseMs,
         pollIntervalMs: settings.pollIntervalMs,
         poolMax: settings.poolMax,
       })),
     );
-    log(`${workers.length} processes forked: pids ${workers.map((w) => w.pid).join(', ')}`);
-    await body({ settings, db, workers, result, log, ...(redisPrefix ? { redisPrefix } : {}) });
+    if (workers.length > 0) log(`${workers.length} processes forked: pids ${workers.map((w) => w.pid).join(', ')}`);
+    await body({ settings, db, workers, result, log, ...(redisPrefix ? { redisPrefix } : {}), ...(servers ? { servers } : {}) });
   } catch (error) {
     result.violations.push(`scenario aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   } finally {
     await killWorkers(workers);
-    result.violations.push(...(await ensureServices()));
     await db?.drop();
-    if (redisPrefix) await deleteKeys(redisPrefix).catch((error: unknown) => console.error(`could not delete ${redisPrefix}*: ${String(error)}`));
+    // A private Redis goes with its keys; on the machine's, delete the scenario's keys.
+    if (redisPrefix && !servers?.redis) await deleteKeys(REDIS_URL, redisPrefix).catch((error: unknown) => console.error(`could not delete ${redisPrefix}*: ${String(error)}`));
+    await removePrivateServers(servers);
     result.durationMs = Date.now() - started;
   }
   return result;
@@ -145,8 +169,8 @@ export async function finish(env: Environment, workload: Workload, options: { al
   return { accounting, pausedAt, summaries };
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -15,6 +15,8 @@ export interface WorkerConfig {
   pollIntervalMs: number;
   /** Size of the worker's pg pool (the store and the handlers share it). */
   poolMax: number;
+  /** The task types it has handlers for. Default: every type of tasks.ts. */
+  taskTypes?: string[];
 }
 
 export type ParentMessage =

@@ -17,7 +17,13 @@ const COLUMNS: [keyof Figures, string][] = [
   ['throughput', 'runs/s'],
 ];
 
+const verdict = (r: ScenarioResult): string => (r.skipped ? 'SKIP' : r.violations.length === 0 ? 'PASS' : `FAIL (${r.violations.length})`);
+
 export function printScenario(result: ScenarioResult): void {
+  if (result.skipped) {
+    console.log(`\n${result.name}: SKIP: ${result.skipped}`);
+    return;
+  }
   const width = Math.max(...result.details.map(([label]) => label.length), 10);
   console.log(`\n${result.name}: ${result.violations.length === 0 ? 'PASS' : 'FAIL'} in ${(result.durationMs / 1_000).toFixed(1)} s`);
   const figures = COLUMNS.filter(([key]) => result.figures[key] !== undefined).map(([key, label]) => `${label} ${result.figures[key]}`);
@@ -33,7 +39,7 @@ export function printTable(results: ScenarioResult[], setting: string): void {
     r.name,
     ...COLUMNS.map(([key]) => (r.figures[key] === undefined ? '-' : String(r.figures[key]))),
     (r.durationMs / 1_000).toFixed(0),
-    r.violations.length === 0 ? 'PASS' : `FAIL (${r.violations.length})`,
+    verdict(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;

@@ -1,17 +1,18 @@
 /**
  * The reliability suite: real PostgreSQL and Redis, four scheduler processes, kill -9 and server
- * restarts. `npm run test:reliability` runs the full setting; `npm run test:reliability -- --short`
+ * restarts (of private servers the outage scenarios start on free ports, never the machine's). `npm run test:reliability` runs the full setting; `npm run test:reliability -- --short`
  * the one CI runs. `--only=sigkill,redis-restart` runs some scenarios. Prints each scenario's
  * figures and a summary table; exits 1 when any guarantee was violated. See docs/reliability.md.
  */
 import { printScenario, printTable } from './report.js';
 import type { ScenarioResult } from './harness.js';
+import { rollingDeploy, workerSurvivesRestart } from './scenarios/deploys.js';
 import { exactlyOnce } from './scenarios/exactly-once.js';
 import { postgresRestart, redisRestart } from './scenarios/outages.js';
 import { regressions } from './scenarios/regressions.js';
 import { sigkill } from './scenarios/sigkill.js';
 import { MONGO_SCENARIOS, mongoScenarios } from './mongo/mongo-scenarios.js';
-import { ensureServices, postgresReady, redisReady } from './services.js';
+import { DATABASE_URL, machinePostgresReady } from './services.js';
 import { FULL, SHORT, type Settings } from './settings.js';
 
 const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>> = {
@@ -19,6 +20,8 @@ const SCENARIOS: Record<string, (settings: Settings) => Promise<ScenarioResult>>
   sigkill,
   'postgres-restart': postgresRestart,
   'redis-restart': redisRestart,
+  'rolling-deploy': rollingDeploy,
+  'worker-survives-restart': workerSurvivesRestart,
   regressions,
 };
 
@@ -38,13 +41,9 @@ function parseArgs(argv: string[]): { settings: Settings; names: string[] } {
 
 async function main(): Promise<number> {
   const { settings, names } = parseArgs(process.argv.slice(2));
-  if (!(await postgresReady()) || !(await redisReady())) {
-    console.error('The reliability suite needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; starting them.');
-    const problems = await ensureServices();
-    if (problems.length > 0) {
-      console.error(problems.join('\n'));
-      return 1;
-    }
+  if (!(await machinePostgresReady())) {
+    console.error(`The reliability suite needs PostgreSQL at ${DATABASE_URL} (DATABASE_URL); it does not start it.`);
+    return 1;
   }
   const started = Date.now();
   console.log(`Reliability suite, ${settings.name} setting: ${names.join(', ')} (${settings.processes} processes, leaseMs ${settings.leaseMs}, pollIntervalMs ${settings.pollIntervalMs})`);
@@ -62,15 +61,18 @@ async function main(): Promise<number> {
   }
   printTable(results, settings.name);
   const failed = results.filter((r) => r.violations.length > 0);
+  const skipped = results.filter((r) => r.skipped);
+  if (skipped.length > 0) console.log(`\nSkipped: ${skipped.map((r) => `${r.name} (${r.skipped})`).join('; ')}`);
   console.log(`\n${failed.length === 0 ? 'All guarantees held' : `Guarantees violated in ${failed.map((r) => r.name).join(', ')}`} (${((Date.now() - started) / 1_000).toFixed(0)} s).`);
   return failed.length === 0 ? 0 : 1;
 }
 
-// Ctrl-C: children get the signal from the terminal too; bring the servers back before leaving.
+// Ctrl-C: children get the signal from the terminal too. process.exit runs the exit hooks that
+// stop and delete the private servers (test/support/free-port.ts).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    console.error(`\n${signal}: restoring PostgreSQL and Redis, then exiting`);
-    void ensureServices().finally(() => process.exit(130));
+    console.error(`\n${signal}: removing the private servers, then exiting`);
+    process.exit(130);
   });
 }
 
@@ -78,6 +80,6 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(error);
-    void ensureServices().finally(() => process.exit(1));
+    process.exit(1);
   },
 );

@@ -1,53 +1,66 @@
 /**
- * Stopping and starting the real PostgreSQL and Redis servers for the outage scenarios. Other
- * suites use the same servers, so every outage is short and `ensureServices()` runs in a
- * `finally` after each scenario (and on Ctrl-C) to bring both back whatever happened.
+ * The servers the suite runs against. Scenarios without an outage use the machine's PostgreSQL
+ * (`DATABASE_URL`) and never stop it. Scenarios that stop a server start their own private
+ * PostgreSQL cluster and Redis on free ports (test/support/private-*.ts), restart only those,
+ * and remove them at the end: the suite never stops, starts or reconfigures the machine's servers.
  */
-import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import pg from 'pg';
+import { missingPostgresBinaries, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import { missingRedisBinary, startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const REDIS_PORT = new URL(REDIS_URL).port || '6379';
-const REDIS_HOST = new URL(REDIS_URL).hostname || '127.0.0.1';
 
-function pgVersion(): string {
-  const versions = readdirSync('/etc/postgresql');
-  if (!versions[0]) throw new Error('no cluster under /etc/postgresql: the outage scenarios need a local PostgreSQL cluster');
-  return versions[0];
-}
-
-async function pgCtl(action: 'start' | 'stop'): Promise<void> {
-  // `stop` uses the fast mode by default: open connections are terminated, as in a real restart.
-  await run('pg_ctlcluster', ['--skip-systemctl-redirect', pgVersion(), 'main', action], { timeout: 60_000 });
-}
-
-export async function postgresReady(): Promise<boolean> {
+/** Whether the machine's PostgreSQL answers (checked once before the suite; never started by it). */
+export async function machinePostgresReady(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
   try {
-    await run('pg_isready', ['-q', '-h', '127.0.0.1', '-p', '5432'], { timeout: 5_000 });
+    await client.connect();
+    await client.query('SELECT 1');
     return true;
   } catch {
     return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
-export async function redisReady(): Promise<boolean> {
+/** A server the suite may stop and start: a private one. */
+export type RestartableServer = Pick<PrivatePostgres | PrivateRedis, 'ready' | 'stop' | 'start'>;
+
+export interface PrivateServers {
+  postgres: PrivatePostgres;
+  redis?: PrivateRedis;
+}
+
+/** Why the private servers cannot be started here (what to install), or null. */
+export function missingPrivateServers(redis: boolean): string | null {
+  const missing = [missingPostgresBinaries(), redis ? missingRedisBinary() : null].filter((m): m is string => m !== null);
+  return missing.length === 0 ? null : missing.join('; ');
+}
+
+/** Starts a private PostgreSQL (and Redis when asked); removes what it started if the second fails. */
+export async function startPrivateServers(redis: boolean): Promise<PrivateServers> {
+  const postgres = await startPrivatePostgres();
+  if (!redis) return { postgres };
   try {
-    const { stdout } = await run('redis-cli', ['-h', REDIS_HOST, '-p', REDIS_PORT, 'ping'], { timeout: 5_000 });
-    return stdout.trim() === 'PONG';
-  } catch {
-    return false;
+    return { postgres, redis: await startPrivateRedis() };
+  } catch (error) {
+    await postgres.remove();
+    throw error;
   }
+}
+
+export async function removePrivateServers(servers: PrivateServers | null): Promise<void> {
+  await Promise.all([servers?.postgres.remove(), servers?.redis?.remove()]);
 }
 
 /**
  * Polls `check` every 50 ms until it holds, while `command` (the stop or start command) runs:
- * resolves at the first success, which can come before the command returns (pg_ctlcluster
- * waits for more than the server accepting connections).
+ * resolves at the first success, which can come before the command returns (pg_ctl waits
+ * for more than the server accepting connections).
  */
 async function until(check: () => Promise<boolean>, ms: number, what: string, command: Promise<unknown> = Promise.resolve()): Promise<void> {
   let failure: { error: unknown } | null = null;
@@ -65,54 +78,36 @@ async function until(check: () => Promise<boolean>, ms: number, what: string, co
 }
 
 /**
- * {@link until}, resolving with the earliest instant the server may have come back: when the
- * last check that failed began. A check (a process spawn and a connection) can take hundreds of
- * milliseconds on a loaded machine, and clients may reconnect before it answers; an instant
- * taken when the check returns would make them look as if they had reconnected before the
- * server was up.
+ * Stops the server and resolves, once it refuses connections, with the latest instant it was
+ * still up: when the last check that succeeded began. Starting the stop command (a process spawn
+ * under `runuser`) can take seconds on a loaded machine; clients only see the outage from then.
  */
-async function firstSuccess(check: () => Promise<boolean>, ms: number, what: string, command: Promise<unknown>): Promise<number> {
+export async function stopServer(server: RestartableServer, name: string): Promise<number> {
+  let lastUpAt = Date.now();
+  const downAndNote = async (): Promise<boolean> => {
+    const startedAt = Date.now();
+    if (!(await server.ready())) return true;
+    lastUpAt = startedAt;
+    return false;
+  };
+  await until(downAndNote, 30_000, `${name} did not stop`, server.stop());
+  return lastUpAt;
+}
+
+/**
+ * Starts the server and resolves with the earliest instant it may have come back: when the last
+ * check that failed began. A check can take hundreds of milliseconds on a loaded machine, and
+ * clients may reconnect before it answers; an instant taken when the check returns would make
+ * them look as if they had reconnected before the server was up.
+ */
+export async function startServer(server: RestartableServer, name: string): Promise<number> {
   let lastFailedAt = Date.now();
   const checkAndNote = async (): Promise<boolean> => {
     const startedAt = Date.now();
-    if (await check()) return true;
+    if (await server.ready()) return true;
     lastFailedAt = startedAt;
     return false;
   };
-  await until(checkAndNote, ms, what, command);
+  await until(checkAndNote, 60_000, `${name} did not come back`, server.start());
   return lastFailedAt;
-}
-
-/** Resolves once PostgreSQL refuses connections. */
-export async function stopPostgres(): Promise<void> {
-  await until(async () => !(await postgresReady()), 30_000, 'PostgreSQL did not stop', pgCtl('stop'));
-}
-
-/** Resolves with the instant PostgreSQL first accepted connections. */
-export async function startPostgres(): Promise<number> {
-  return firstSuccess(postgresReady, 60_000, 'PostgreSQL did not come back', pgCtl('start'));
-}
-
-/** `SHUTDOWN NOSAVE`: every key is gone, as the suite's servers keep no data on disk. */
-export async function stopRedis(): Promise<void> {
-  await run('redis-cli', ['-h', REDIS_HOST, '-p', REDIS_PORT, 'shutdown', 'nosave']).catch(() => undefined);
-  await until(async () => !(await redisReady()), 30_000, 'Redis did not stop');
-}
-
-/** Resolves with the instant Redis first answered PING. */
-export async function startRedis(): Promise<number> {
-  const command = run('redis-server', ['--daemonize', 'yes', '--bind', REDIS_HOST, '--port', REDIS_PORT, '--save', '', '--appendonly', 'no']);
-  return firstSuccess(redisReady, 30_000, 'Redis did not come back', command);
-}
-
-/** Starts whichever server is down. Called in `finally` blocks: never throws, says what failed. */
-export async function ensureServices(): Promise<string[]> {
-  const problems: string[] = [];
-  if (!(await postgresReady())) {
-    await startPostgres().catch((error: unknown) => problems.push(`could not restart PostgreSQL: ${String(error)}`));
-  }
-  if (!(await redisReady())) {
-    await startRedis().catch((error: unknown) => problems.push(`could not restart Redis: ${String(error)}`));
-  }
-  return problems;
 }

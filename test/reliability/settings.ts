@@ -4,6 +4,7 @@
  * least 10,000 scheduled slots over four processes in the first scenario.
  */
 import type { OverlapPolicy, ScheduleInput } from 'punctual';
+import type { TaskType } from './tasks.js';
 
 /** `count` triggers of one shape. Handlers sleep `sleepMs` (a range spreads them over the triggers). */
 export interface TriggerShape {
@@ -13,6 +14,8 @@ export interface TriggerShape {
   overlap: OverlapPolicy;
   /** Default: the scheduler's (60 s). */
   misfireGraceMs?: number;
+  /** Default `record`. */
+  taskType?: TaskType;
 }
 
 export interface Settings {
@@ -40,6 +43,10 @@ export interface Settings {
   postgresOutage: Outage;
   /** Redis restart: overlap `queue`, so every run takes its trigger's lock in Redis. */
   redisOutage: Outage;
+  /** An instance with fewer handlers joins after `beforeMs` of traffic; `afterMs` more follow. */
+  rollingDeploy: { beforeMs: number; afterMs: number; triggers: TriggerShape[]; manualEveryMs: number };
+  /** Dedicated worker processes (nothing else holding them) through a PostgreSQL restart. */
+  workerRestart: { processes: number; outageMs: number };
 }
 
 export interface Outage {
@@ -55,6 +62,15 @@ export interface Outage {
 }
 
 const SECOND = 1_000;
+
+/** Both task types, half the triggers each: the joining instance handles only the first. */
+function deployMix(scale: number): TriggerShape[] {
+  return [
+    { count: 10 * scale, schedule: { every: 1_000 }, sleepMs: [5, 100], overlap: 'allow', taskType: 'record' },
+    { count: 10 * scale, schedule: { every: 1_000 }, sleepMs: [5, 100], overlap: 'allow', taskType: 'record-v2' },
+    { count: 5 * scale, schedule: { cron: '*/2 * * * * *' }, sleepMs: [200, 800], overlap: 'allow', taskType: 'record-v2' },
+  ];
+}
 
 /** The mix of the exactly-once scenario: about 107 slots a second. */
 const exactlyOnceMix: TriggerShape[] = [
@@ -87,6 +103,8 @@ export const SHORT: Settings = {
   sigkill: { holdRuns: 4, holdMs: 6 * SECOND, triggers: [{ count: 20, schedule: { every: 1_000 }, sleepMs: [5, 100], overlap: 'allow' }] },
   postgresOutage: { beforeMs: 5 * SECOND, outageMs: 3 * SECOND, afterMs: 8 * SECOND, triggers: outageMix('allow', 1), manualEveryMs: 500 },
   redisOutage: { beforeMs: 5 * SECOND, outageMs: 3 * SECOND, afterMs: 8 * SECOND, triggers: outageMix('queue', 1), manualEveryMs: 500 },
+  rollingDeploy: { beforeMs: 5 * SECOND, afterMs: 10 * SECOND, triggers: deployMix(1), manualEveryMs: 500 },
+  workerRestart: { processes: 2, outageMs: 3 * SECOND },
 };
 
 export const FULL: Settings = {
@@ -99,4 +117,6 @@ export const FULL: Settings = {
   sigkill: { holdRuns: 12, holdMs: 6 * SECOND, triggers: [{ count: 40, schedule: { every: 1_000 }, sleepMs: [5, 100], overlap: 'allow' }] },
   postgresOutage: { beforeMs: 10 * SECOND, outageMs: 5 * SECOND, afterMs: 15 * SECOND, triggers: outageMix('allow', 2), manualEveryMs: 250 },
   redisOutage: { beforeMs: 10 * SECOND, outageMs: 5 * SECOND, afterMs: 15 * SECOND, triggers: outageMix('queue', 2), manualEveryMs: 250 },
+  rollingDeploy: { beforeMs: 10 * SECOND, afterMs: 20 * SECOND, triggers: deployMix(2), manualEveryMs: 250 },
+  workerRestart: { processes: 4, outageMs: 10 * SECOND },
 };

@@ -1,6 +1,6 @@
 /**
- * The one task type of the suite, shared by the workers (which run it) and the parent (which
- * creates triggers for it and must validate the same payloads).
+ * The task types of the suite, shared by the workers (which run them) and the parent (which
+ * creates triggers for them and must validate the same payloads).
  */
 import { z } from 'zod';
 
@@ -10,9 +10,20 @@ import { z } from 'zod';
  */
 export const TASK = 'record' as const;
 
+/**
+ * `record-v2`: the same work under a second task type, which the rolling-deploy scenario's
+ * joining instance has no handler for (a type added by the deploy it has not received).
+ */
+export const TASK_V2 = 'record-v2' as const;
+
+const recordPayload = z.object({ sleepMs: z.number().int().min(0).max(600_000) });
+
 export const taskSchemas = {
-  [TASK]: z.object({ sleepMs: z.number().int().min(0).max(600_000) }),
+  [TASK]: recordPayload,
+  [TASK_V2]: recordPayload,
 };
+
+export type TaskType = keyof typeof taskSchemas;
 
 /**
  * Handlers retry their own failures (the `observed` insert fails while PostgreSQL is down)

@@ -9,7 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { createScheduler, type LockStore, type Scheduler } from 'punctual';
+import { createScheduler, type HandlersFor, type LockStore, type Scheduler, type TaskContext } from 'punctual';
 import { postgresStore } from 'punctual/postgres';
 import { redisLockStore } from 'punctual/redis';
 import type { HealthTransition, ParentMessage, WorkerConfig, WorkerMessage, WorkerSummary } from './protocol.js';
@@ -44,6 +44,27 @@ if (config.redis) {
 const observed = `"${config.schema}".observed`;
 const instanceId = `w${config.index}-${process.pid}`;
 
+/** The `record` work, under whichever task type: one `observed` row per execution. */
+const record = {
+  schema: taskSchemas[TASK],
+  retry: TASK_RETRY,
+  run: async (payload: { sleepMs: number }, ctx: TaskContext): Promise<void> => {
+    const { rows } = await pool.query<{ id: string }>(
+      `INSERT INTO ${observed} (run_id, trigger_id, source, scheduled_for, attempt, pid, instance, started_at, sleep_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [ctx.runId, ctx.triggerId, ctx.source, ctx.scheduledFor, ctx.attempt, process.pid, instanceId, new Date(), payload.sleepMs],
+    );
+    try {
+      if (payload.sleepMs > 0) await delay(payload.sleepMs, undefined, { signal: ctx.signal });
+    } finally {
+      // Bookkeeping only: when it fails (an outage), the checks assume the full sleep.
+      await pool.query(`UPDATE ${observed} SET ended_at = $2 WHERE id = $1`, [rows[0]?.id, new Date()]).catch(() => undefined);
+    }
+  },
+};
+// Handlers for the configured task types only (an instance of an older deploy lacks some).
+const handlers = Object.fromEntries((config.taskTypes ?? Object.keys(taskSchemas)).map((type) => [type, record])) as unknown as HandlersFor<typeof taskSchemas>;
+
 const scheduler: Scheduler<typeof taskSchemas> = createScheduler({
   instanceId,
   store: postgresStore(pool, { schema: config.schema }),
@@ -52,25 +73,7 @@ const scheduler: Scheduler<typeof taskSchemas> = createScheduler({
   pollIntervalMs: config.pollIntervalMs,
   metricsIntervalMs: 0,
   misfire: 'all',
-  handlers: {
-    [TASK]: {
-      schema: taskSchemas[TASK],
-      retry: TASK_RETRY,
-      run: async (payload, ctx) => {
-        const { rows } = await pool.query<{ id: string }>(
-          `INSERT INTO ${observed} (run_id, trigger_id, source, scheduled_for, attempt, pid, instance, started_at, sleep_ms)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-          [ctx.runId, ctx.triggerId, ctx.source, ctx.scheduledFor, ctx.attempt, process.pid, instanceId, new Date(), payload.sleepMs],
-        );
-        try {
-          if (payload.sleepMs > 0) await delay(payload.sleepMs, undefined, { signal: ctx.signal });
-        } finally {
-          // Bookkeeping only: when it fails (an outage), the checks assume the full sleep.
-          await pool.query(`UPDATE ${observed} SET ended_at = $2 WHERE id = $1`, [rows[0]?.id, new Date()]).catch(() => undefined);
-        }
-      },
-    },
-  },
+  handlers,
 });
 
 scheduler.on('scheduler:error', ({ operation }) => {

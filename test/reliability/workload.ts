@@ -39,7 +39,7 @@ export async function createWorkload(admin: Admin, shapes: TriggerShape[], manua
     Array.from({ length: shape.count }, (_, i) => ({
       name: `s${s}-t${i}`,
       owner: 'reliability',
-      taskType: TASK,
+      taskType: shape.taskType ?? TASK,
       payload: { sleepMs: sleepOf(shape, i) },
       schedule: shape.schedule,
       overlap: shape.overlap,

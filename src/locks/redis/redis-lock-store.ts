@@ -38,6 +38,8 @@ export class RedisLockStore implements LockStore {
   private readonly prefix: string;
   private readonly ownsClient: boolean;
   private readonly commands: LockCommands;
+  /** close() quit the client this store owns: it cannot be used again. */
+  private quit = false;
 
   constructor(
     private readonly redis: Redis,
@@ -82,7 +84,9 @@ export class RedisLockStore implements LockStore {
   }
 
   async close(): Promise<void> {
-    if (this.ownsClient) await this.redis.quit();
+    if (!this.ownsClient || this.quit) return;
+    this.quit = true;
+    await this.redis.quit();
   }
 
   private key(kind: 'held' | 'fence', resource: string): string {
@@ -90,6 +94,7 @@ export class RedisLockStore implements LockStore {
   }
 
   private async call<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    if (this.quit) throw new StoreError(`Redis lock store: ${operation} after close(), which quit its client (ownsClient); create a new lock store to start again`);
     try {
       return await command();
     } catch (error) {

@@ -89,6 +89,25 @@ export class ClaimQueue {
     return taken;
   }
 
+  /**
+   * Live entries available at `now` whose task type is not in `except`, counted by type with
+   * the earliest `availableAt`. Reads without moving anything (a read must not promote).
+   */
+  countAvailable(now: number, except: ReadonlySet<string>): Map<string, { count: number; oldest: number }> {
+    const counts = new Map<string, { count: number; oldest: number }>();
+    const visit = (entry: ClaimEntry): void => {
+      if (entry.availableAt > now || except.has(entry.taskType) || !this.isLive(entry)) return;
+      const seen = counts.get(entry.taskType);
+      if (seen) {
+        seen.count++;
+        seen.oldest = Math.min(seen.oldest, entry.availableAt);
+      } else counts.set(entry.taskType, { count: 1, oldest: entry.availableAt });
+    };
+    for (const entry of this.waiting.toArray()) visit(entry);
+    for (const [type, heap] of this.ready) if (!except.has(type)) for (const entry of heap.toArray()) visit(entry);
+    return counts;
+  }
+
   /** Drops stale entries once they outnumber the `live` ones. */
   compactIfBloated(live: number): void {
     if (this.size <= 2 * live + COMPACT_SLACK) return;

@@ -5,6 +5,7 @@ import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../type
 import type {
   AuditQuery,
   ClaimRequest,
+  DueRunCount,
   LeaseRenewal,
   RecoveredRun,
   RunFinish,
@@ -112,6 +113,10 @@ export class MemoryStore implements Store {
 
   async claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
     return this.runs.claim(request);
+  }
+
+  async countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
+    return this.runs.countDueByType(now, exceptTypes);
   }
 
   async renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {

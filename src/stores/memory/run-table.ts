@@ -1,6 +1,6 @@
 import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, RunRecord, RunStatus } from '../../types.js';
-import type { ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
+import type { ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery } from '../types.js';
 import { ClaimQueue } from './claim-queue.js';
 import { addToIndex, copy, copyAttempt, copyRun, keysetPage, removeFromIndex } from './records.js';
 import { TimeIndex } from './time-index.js';
@@ -100,6 +100,11 @@ export class RunTable {
       this.put(next);
       return copyRun(next);
     });
+  }
+
+  countDueByType(now: Date, exceptTypes: readonly string[]): DueRunCount[] {
+    const counts = this.claimable.countAvailable(now.getTime(), new Set(exceptTypes));
+    return [...counts].map(([taskType, { count, oldest }]) => ({ taskType, count, oldestAvailableAt: new Date(oldest) }));
   }
 
   renew(runId: string, token: string, expiresAt: Date): LeaseRenewal {

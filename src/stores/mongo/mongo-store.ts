@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, MongoClient } from 'mongodb';
-import { ConfigurationError, ConflictError } from '../../errors.js';
+import { ConfigurationError, ConflictError, StoppedError } from '../../errors.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
-  AuditQuery, ClaimRequest, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
+  AuditQuery, ClaimRequest, DueRunCount, LeaseRenewal, RecoveredRun, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
 } from '../types.js';
 import { ChangeFeeds, helloReply, supportsChangeStreams } from './change-feed.js';
@@ -57,6 +57,8 @@ export class MongoStore implements Store {
   private readonly names: TriggerNames;
   private initializing: Promise<void> | null = null;
   private lockStore: MongoLockStore | undefined;
+  /** close() closed the client this store owns (`ownsClient`): it cannot be initialized again. */
+  private clientClosed = false;
   /** What this deployment lacks (see {@link MongoStore.notes}). */
   private readonly limits = new DeploymentNotes();
   /** The id each finish was stamped with, while the caller holds it (for finishes sent again). */
@@ -84,6 +86,7 @@ export class MongoStore implements Store {
    * Idempotent; concurrent calls share one attempt.
    */
   init(): Promise<void> {
+    if (this.clientClosed) return Promise.reject(new StoppedError('mongoStore: init() after close(), which closed its client (ownsClient); create a new store to start again'));
     if (this.options.createIndexes === false) return Promise.resolve();
     this.initializing ??= this.prepare().catch((error: unknown) => {
       this.initializing = null;
@@ -114,7 +117,9 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.options.ownsClient?.close();
+    if (!this.options.ownsClient || this.clientClosed) return;
+    this.clientClosed = true;
+    await this.options.ownsClient.close();
   }
 
   ping(): Promise<void> {
@@ -243,6 +248,13 @@ export class MongoStore implements Store {
   /** See {@link claimRunDocs}: one `updateMany` of the top candidates, the rest one by one when others took some. */
   claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
     return this.op('claimRuns', () => claimRunDocs(this.runs, request));
+  }
+
+  countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
+    return this.op('countDueRunsByType', async () => {
+      const groups = await this.runs.aggregate<{ _id: string; count: number; oldest: Date }>(q.dueRunsByTypePipeline(now, exceptTypes)).toArray();
+      return groups.map((g) => ({ taskType: g._id, count: g.count, oldestAvailableAt: g.oldest }));
+    });
   }
 
   /**

@@ -4,7 +4,7 @@
  * MongoDB applies a single-document update atomically, so "filter matched" means "the state was
  * still the expected one".
  */
-import type { Filter, Sort, UpdateFilter } from 'mongodb';
+import type { Document, Filter, Sort, UpdateFilter } from 'mongodb';
 import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { AttemptRecord, RunError, RunRecord, RunStatus } from '../../types.js';
 import type { AuditQuery, ClaimRequest, RunFinish, RunQuery, TriggerQuery } from '../types.js';
@@ -114,6 +114,14 @@ export function claimCandidatesFilter(request: Pick<ClaimRequest, 'now' | 'taskT
   const filter: Filter<RunDoc> = { status: 'pending', availableAt: { $lte: request.now } };
   if (request.taskTypes !== undefined) filter.taskType = { $in: [...request.taskTypes] };
   return filter;
+}
+
+/** Due pending runs of the types not in `exceptTypes`, counted by type (see `Store.countDueRunsByType`). */
+export function dueRunsByTypePipeline(now: Date, exceptTypes: readonly string[]): Document[] {
+  return [
+    { $match: { status: 'pending', availableAt: { $lte: now }, taskType: { $nin: [...new Set(exceptTypes)] } } },
+    { $group: { _id: '$taskType', count: { $sum: 1 }, oldest: { $min: '$availableAt' } } },
+  ];
 }
 
 /** Claim order: priority desc, then availableAt, scheduledFor and id ascending (as the memory store). */

@@ -1,10 +1,11 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
-import { ConfigurationError } from '../../errors.js';
+import { ConfigurationError, StoppedError } from '../../errors.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import type {
   AuditQuery,
   ClaimRequest,
+  DueRunCount,
   LeaseRenewal,
   RecoveredRun,
   RunFinish,
@@ -100,7 +101,13 @@ export class PostgresStore implements Store {
     pool.on('error', this.onPoolError);
   }
 
+  /** Creates or migrates the schema. After close(), opens the store again (unless it ended its own pool). */
   async init(): Promise<void> {
+    if (this.closed) {
+      if (this.ownsPool) throw new StoppedError('postgresStore: init() after close(), which ended its pool (ownsPool); create a new store to start again');
+      this.closed = false;
+      this.pool.on('error', this.onPoolError);
+    }
     let client;
     try {
       client = await this.pool.connect();
@@ -241,6 +248,11 @@ export class PostgresStore implements Store {
     if (byType) params.push([...new Set(request.taskTypes)]);
     const { rows } = await this.named(byType ? 'claimRunsByType' : 'claimRuns', this.sql.claimRuns(byType), params);
     return rows.map(decodeRun).sort(claimOrder);
+  }
+
+  async countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
+    const { rows } = await this.named<{ task_type: string; n: number; oldest: Date }>('countDueRunsByType', this.sql.countDueRunsByType, [now, [...new Set(exceptTypes)]]);
+    return rows.map((row) => ({ taskType: row.task_type, count: row.n, oldestAvailableAt: row.oldest }));
   }
 
   async renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {

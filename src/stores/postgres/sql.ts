@@ -286,6 +286,12 @@ export class PostgresSql {
     return `SELECT count(*)::integer AS n FROM ${this.runs} WHERE trigger_id = $1 AND status = ANY($2::text[])`;
   }
 
+  /** $1 now, $2 task types left out. Reads the due part of `runs_claim_idx` (pending runs only). */
+  get countDueRunsByType(): string {
+    return `SELECT task_type, count(*)::integer AS n, min(available_at) AS oldest FROM ${this.runs}
+      WHERE status = 'pending' AND available_at <= $1 AND task_type <> ALL($2::text[]) GROUP BY task_type`;
+  }
+
   /** $1 now, $2 limit. Served by `runs_expiry_idx`. */
   get purgeExpiredRuns(): string {
     return `WITH c AS MATERIALIZED (

@@ -98,6 +98,30 @@ export function runContract(ctx: ContractContext): void {
       expect(ids(await claim(now, 10))).toEqual([...ids(c), a[4]?.id]);
     });
 
+    it('counts due pending runs by task type, leaving out the given types', async () => {
+      const b = [makeRun({ taskType: 'task-b', availableAt: at(300) }), makeRun({ taskType: 'task-b', availableAt: at(100), priority: 5 })];
+      const c = makeRun({ taskType: 'task-c', availableAt: at(200) });
+      const later = makeRun({ taskType: 'task-c', availableAt: at(5_000) });
+      const handled = makeRun({ taskType: 'task-a', availableAt: at(0) });
+      const running = makeRun({ taskType: 'task-b', availableAt: at(50) });
+      await insertRuns(running);
+      expect(ids(await claim(at(50), 1))).toEqual([running.id]);
+      await insertRuns(...b, c, later, handled);
+      const byType = async (now: Date, except: string[]) =>
+        (await store.countDueRunsByType(now, except)).sort((x, y) => (x.taskType < y.taskType ? -1 : 1));
+      expect(await byType(at(1_000), ['task-a'])).toEqual([
+        { taskType: 'task-b', count: 2, oldestAvailableAt: at(100) },
+        { taskType: 'task-c', count: 1, oldestAvailableAt: at(200) },
+      ]);
+      expect(await byType(at(1_000), ['task-a', 'task-b', 'task-c'])).toEqual([]);
+      expect(await byType(at(150), [])).toEqual([
+        { taskType: 'task-a', count: 1, oldestAvailableAt: at(0) },
+        { taskType: 'task-b', count: 1, oldestAvailableAt: at(100) },
+      ]);
+      // A read: the runs are still claimable afterwards, in claim order.
+      expect(ids(await claim(at(1_000), 10, { taskTypes: ['task-b'] }))).toEqual([b[1]?.id, b[0]?.id]);
+    });
+
     it('claims only pending runs', async () => {
       const lease = { token: 'other-token', instanceId: 'instance-2', expiresAt: at(60_000) };
       await insertRuns(

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient, type Db } from 'mongodb';
 import { createScheduler, type RunRecord, type Scheduler } from 'punctual';
 import { mongoStore } from 'punctual/mongodb';
-import { TASK, taskSchemas } from '../tasks.js';
+import { TASK, TASK_V2, taskSchemas } from '../tasks.js';
 import type { MongoParentMessage, MongoWorkerConfig, MongoWorkerMessage } from './mongo-worker.js';
 
 const WORKER = fileURLToPath(new URL('./mongo-worker.ts', import.meta.url));
@@ -94,7 +94,7 @@ export class MongoCluster {
     workerConfig: Omit<MongoWorkerConfig, 'index'>,
     processes: number,
   ) {
-    this.admin = createScheduler({ store: mongoStore(db), metricsIntervalMs: 0, misfire: 'all', handlers: { [TASK]: { schema: taskSchemas[TASK], run: async () => undefined } } });
+    this.admin = createScheduler({ store: mongoStore(db), metricsIntervalMs: 0, misfire: 'all', handlers: { [TASK]: { schema: taskSchemas[TASK], run: async () => undefined }, [TASK_V2]: { schema: taskSchemas[TASK_V2], run: async () => undefined } } });
     this.workers = Array.from({ length: processes }, (_, index) => new MongoWorker({ ...workerConfig, index }));
   }
 

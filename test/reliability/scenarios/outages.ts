@@ -15,34 +15,41 @@
  *   (leaseMs / 3), when it must learn that its lock is gone.
  *
  * In both, runs of a trigger with overlap `queue` must not overlap for longer than that.
+ * Both run on private servers started for the scenario (services.ts): only those are restarted.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { overlappingExecutions } from '../checks.js';
 import type { Worker } from '../cluster.js';
 import type { ObservedRow, RunRow } from '../database.js';
 import { finish, scenario, type Environment, type ScenarioResult } from '../harness.js';
-import { startPostgres, startRedis, stopPostgres, stopRedis } from '../services.js';
+import { startServer, stopServer } from '../services.js';
 import type { Outage, Settings } from '../settings.js';
 import { TASK } from '../tasks.js';
 import { createWorkload } from '../workload.js';
 
-interface Window {
+export interface Window {
   downAt: number;
   upAt: number;
 }
 
-/** Takes the server down for `outageMs`; always brings it back, even when stopping failed half-way. */
-async function outage(env: Environment, server: 'PostgreSQL' | 'Redis', outageMs: number): Promise<Window> {
-  const [stop, start] = server === 'PostgreSQL' ? [stopPostgres, startPostgres] : [stopRedis, startRedis];
-  const downAt = Date.now();
+/**
+ * Takes the scenario's private server down for `outageMs`; always brings it back, even when
+ * stopping failed half-way. The window runs from the last instant the server was seen up to
+ * the first it may have been back. Exported for the other scenarios that restart a server.
+ */
+export async function outage(env: Environment, server: 'PostgreSQL' | 'Redis', outageMs: number): Promise<Window> {
+  const target = server === 'PostgreSQL' ? env.servers?.postgres : env.servers?.redis;
+  if (!target) throw new Error(`the scenario has no private ${server} to restart (scenario options: private${server === 'Redis' ? ', redis' : ''})`);
+  const stopAt = Date.now();
+  let downAt: number;
   let upAt: number;
   try {
-    await stop();
-    env.log(`${server} down (${Date.now() - downAt} ms to stop)`);
+    downAt = await stopServer(target, server);
+    env.log(`${server} down (${Date.now() - stopAt} ms to stop, up until +${downAt - stopAt} ms)`);
     await delay(Math.max(0, outageMs - (Date.now() - downAt)));
   } finally {
-    // In the finally block so a failed stop still ends with the server up (scenario() checks again).
-    upAt = await start();
+    // In the finally block so a failed stop still ends with the server up.
+    upAt = await startServer(target, server);
   }
   env.log(`${server} back after ${upAt - downAt} ms`);
   return { downAt, upAt };
@@ -190,9 +197,9 @@ async function startLockProbe(env: Environment, o: Outage): Promise<{ triggerId:
 }
 
 export function postgresRestart(settings: Settings): Promise<ScenarioResult> {
-  return scenario('postgres-restart', settings, {}, (env) => runOutage(env, 'PostgreSQL', settings.postgresOutage));
+  return scenario('postgres-restart', settings, { private: true }, (env) => runOutage(env, 'PostgreSQL', settings.postgresOutage));
 }
 
 export function redisRestart(settings: Settings): Promise<ScenarioResult> {
-  return scenario('redis-restart', settings, { redis: true }, (env) => runOutage(env, 'Redis', settings.redisOutage));
+  return scenario('redis-restart', settings, { redis: true, private: true }, (env) => runOutage(env, 'Redis', settings.redisOutage));
 }

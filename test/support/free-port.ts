@@ -1,0 +1,54 @@
+/**
+ * Small pieces the private-server helpers share: a free TCP port, polling a readiness check,
+ * and the cleanup that runs when the test process exits without removing its servers.
+ */
+import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** A TCP port on 127.0.0.1 that nothing listened on a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('the OS gave no port'))));
+    });
+  });
+}
+
+/** Polls `check` every 50 ms until it holds; rejects with `what` after `ms`. */
+export async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`${what} within ${ms} ms`);
+    await delay(50);
+  }
+}
+
+const cleanups = new Set<() => void>();
+let hooked = false;
+
+/**
+ * Runs `cleanup` (synchronous: nothing asynchronous runs at exit) if the process exits while
+ * the server is still up, so a failed or interrupted test leaves no server behind. Returns the
+ * function that unregisters it, for when the server was removed normally.
+ */
+export function removeAtExit(cleanup: () => void): () => void {
+  cleanups.add(cleanup);
+  if (!hooked) {
+    hooked = true;
+    process.once('exit', () => {
+      for (const c of cleanups) {
+        try {
+          c();
+        } catch {
+          // Best effort: the process is leaving.
+        }
+      }
+    });
+  }
+  return () => cleanups.delete(cleanup);
+}
