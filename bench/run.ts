@@ -204,7 +204,7 @@ const RETRIES = 2;
 function timeoutFor(scenario: ScenarioId): number {
   const p = params[scenario];
   const extra = 'capMs' in p ? p.capMs : 0;
-  return { throughput: 240_000, lateness: 180_000, fanout: 420_000, concurrency: 240_000, scale: 900_000 }[scenario] + extra;
+  return { throughput: 240_000, lateness: 180_000, fanout: 420_000, concurrency: 240_000, scale: 900_000, delayed: 180_000 }[scenario] + extra;
 }
 
 function headline(scenario: ScenarioId, outcome: Outcome): string {
@@ -215,6 +215,8 @@ function headline(scenario: ScenarioId, outcome: Outcome): string {
       return `${n(f.jobsPerSec)} jobs/s (${n(f.completed)} done)`;
     case 'lateness':
       return `p50 ${n(f.p50Ms, 1)} ms, p99 ${n(f.p99Ms, 1)} ms, max ${n(f.maxMs, 1)} ms; cron p99 ${n(f.cronP99Ms, 1)} ms (${n(f.started)}/${n(f.expected)} started)`;
+    case 'delayed':
+      return `p50 ${n(f.p50Ms, 1)} ms, p99 ${n(f.p99Ms, 1)} ms, max ${n(f.maxMs, 1)} ms (${n(f.started)}/${n(f.expected)} started)`;
     case 'fanout':
       return `last start ${n(f.lastStartMs)} ms after the due second, p99 ${n(f.p99Ms)} ms (${n(f.started)}/${n(f.expected)} started)`;
     case 'concurrency':

@@ -2,6 +2,7 @@ import { decodeCursor, pageOf } from './cursor.js';
 import type { Engine } from './engine.js';
 import type { ValidationIssue } from './errors.js';
 import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
+import { checkOptionKeys } from './option-keys.js';
 import { checkId } from './trigger-input.js';
 import { AUDIT_ACTIONS, type AuditEntry, type Page, type PageQuery } from './types.js';
 
@@ -14,6 +15,7 @@ export interface AuditListQuery extends PageQuery {
 
 /** One page of the audit trail, newest `at` first, then by id; the next page through `cursor`. */
 export async function listAudit(engine: Engine, query: AuditListQuery = {}): Promise<Page<AuditEntry>> {
+  checkOptionKeys(query, ['owner', 'triggerId', 'action', 'limit', 'cursor', 'offset'], 'Invalid audit query');
   const { limit, cursor } = checkPage(query);
   const issues: ValidationIssue[] = [];
   checkChoice(query.action, AUDIT_ACTIONS, 'action', issues);

@@ -61,7 +61,7 @@ export class Calendar {
       if (start === null || end === null || start >= end) problems.push(`windows: start/end must be ISO instants with an offset, start before end, got start ${preview(w?.start)}, end ${preview(w?.end)}`);
       else this.windows.push({ start, end });
     }
-    if (problems.length > 0) throw new ConfigurationError(`Invalid calendar ${JSON.stringify(name)}: ${problems.join('; ')}`);
+    if (problems.length > 0) throw ConfigurationError.from(problems.map((message) => ({ path: `calendars.${name}`, message })), `Invalid calendar ${JSON.stringify(name)}`);
   }
 
   /** Whether the instant (epoch ms) falls inside the calendar. */
@@ -80,9 +80,9 @@ export class Calendar {
 export function buildCalendars(definitions: Record<string, CalendarDefinition> | undefined): Map<string, Calendar> {
   const calendars = new Map<string, Calendar>();
   if (definitions === undefined) return calendars;
-  if (typeof definitions !== 'object' || definitions === null) throw new ConfigurationError('calendars must be an object: name -> { timezone?, dates?, weekly?, windows? }');
+  if (typeof definitions !== 'object' || definitions === null) throw ConfigurationError.from([{ path: 'calendars', message: 'must be an object: name -> { timezone?, dates?, weekly?, windows? }' }]);
   for (const [name, definition] of Object.entries(definitions)) {
-    if (!/^[A-Za-z0-9_-]{1,100}$/.test(name)) throw new ConfigurationError(`calendar name ${JSON.stringify(name)} must be 1-100 letters, digits, "-" or "_"`);
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(name)) throw ConfigurationError.from([{ path: `calendars.${name}`, message: 'the calendar name must be 1-100 letters, digits, "-" or "_"' }]);
     calendars.set(name, new Calendar(name, definition ?? {}));
   }
   return calendars;

@@ -67,11 +67,19 @@ export class ConflictError extends PunctualError {
   }
 }
 
-/** `createScheduler` options are invalid. */
+/** `createScheduler` options (or a store's construction options) are invalid. `issues` lists every problem found. */
 export class ConfigurationError extends PunctualError {
-  constructor(message: string) {
+  readonly issues: readonly ValidationIssue[];
+  constructor(message: string, issues: readonly ValidationIssue[] = []) {
     super('CONFIGURATION', message);
     this.name = 'ConfigurationError';
+    this.issues = issues;
+  }
+
+  /** Builds an error whose message lists each issue as `path: message`. */
+  static from(issues: readonly ValidationIssue[], subject = 'Invalid scheduler options'): ConfigurationError {
+    const detail = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    return new ConfigurationError(`${subject}: ${detail}`, issues);
   }
 }
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { buildCalendars, type Calendar, type CalendarDefinition } from './calendars.js';
 import { systemClock, type Clock } from './clock.js';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, type ValidationIssue } from './errors.js';
 import { preview } from './json-limits.js';
 import type { LockStore } from './locks/types.js';
 import { randomId, systemRandom, type RandomSource } from './random.js';
@@ -115,17 +115,18 @@ const KNOWN = new Set([
 /** Validates options and fills in defaults; throws one ConfigurationError listing every problem. */
 export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('createScheduler needs an options object with at least { handlers }');
+    throw ConfigurationError.from([{ path: '', message: 'createScheduler needs an options object with at least { handlers }' }]);
   }
-  const problems: string[] = [];
+  const problems: ValidationIssue[] = [];
+  const problem = (path: string, message: string): void => void problems.push({ path, message });
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) problems.push(`unknown option ${JSON.stringify(key)}; valid: ${[...KNOWN].join(', ')}`);
+    if (!KNOWN.has(key)) problem(key, `is not a known option; valid: ${[...KNOWN].join(', ')}`);
   }
   const int = (key: keyof SchedulerOptions, fallback: number, min: number, max: number): number => {
     const value = options[key];
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${key} must be an integer from ${min} to ${max}, got ${preview(value)}`);
+      problem(key, `must be an integer from ${min} to ${max}, got ${preview(value)}`);
       return fallback;
     }
     return value;
@@ -139,28 +140,29 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
   const retentionMs = int('retentionMs', 90 * 86_400_000, 60_000, 3_650 * 86_400_000);
   const misfireGraceMs = int('misfireGraceMs', 60_000, 0, 86_400_000);
   if (options.instanceId !== undefined && !(typeof options.instanceId === 'string' && /^[\w.:@-]{1,200}$/.test(options.instanceId))) {
-    problems.push('instanceId must be 1-200 letters, digits, ".", ":", "@", "_" or "-"');
+    problem('instanceId', 'must be 1-200 letters, digits, ".", ":", "@", "_" or "-"');
   }
   const misfire = oneOf(options.misfire, ['skip', 'once', 'all'] as const, 'once', 'misfire', problems);
   const overlap = oneOf(options.overlap, ['queue', 'allow', 'skip', 'cancel-previous'] as const, 'queue', 'overlap', problems);
   if (typeof options.retry !== 'function') {
-    for (const issue of retryOptionIssues(options.retry, 'retry')) problems.push(`${issue.path}: ${issue.message}`);
+    problems.push(...retryOptionIssues(options.retry, 'retry'));
   }
-  if (options.clock !== undefined && typeof options.clock?.now !== 'function') problems.push('clock must implement { now, setTimeout, clearTimeout }');
-  if (options.random !== undefined && typeof options.random !== 'function') problems.push('random must be a function returning a number in [0, 1)');
-  if (options.store !== undefined && typeof options.store?.claimRuns !== 'function') problems.push('store must implement the Store interface');
-  if (options.db !== undefined && options.store !== undefined) problems.push('give either db (MongoDB) or store, not both');
-  if (options.db !== undefined && typeof (options.db as { collection?: unknown } | null)?.collection !== 'function') problems.push('db must be a MongoDB Db (client.db(name))');
-  if (options.lockStore !== undefined && typeof options.lockStore?.acquire !== 'function') problems.push('lockStore must implement the LockStore interface');
-  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') problems.push(`keepAlive must be true or false, got ${JSON.stringify(options.keepAlive)}`);
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') problem('clock', 'must implement { now, setTimeout, clearTimeout }');
+  if (options.random !== undefined && typeof options.random !== 'function') problem('random', 'must be a function returning a number in [0, 1)');
+  if (options.store !== undefined && typeof options.store?.claimRuns !== 'function') problem('store', 'must implement the Store interface');
+  if (options.db !== undefined && options.store !== undefined) problem('db', 'give either db (MongoDB) or store, not both');
+  if (options.db !== undefined && typeof (options.db as { collection?: unknown } | null)?.collection !== 'function') problem('db', 'must be a MongoDB Db (client.db(name))');
+  if (options.lockStore !== undefined && typeof options.lockStore?.acquire !== 'function') problem('lockStore', 'must implement the LockStore interface');
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') problem('keepAlive', `must be true or false, got ${preview(options.keepAlive)}`);
 
   let calendars = new Map<string, Calendar>();
   try {
     calendars = buildCalendars(options.calendars);
   } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error));
+    if (error instanceof ConfigurationError && error.issues.length > 0) problems.push(...error.issues);
+    else problem('calendars', error instanceof Error ? error.message : String(error));
   }
-  if (problems.length > 0) throw new ConfigurationError(`Invalid scheduler options: ${problems.join('; ')}`);
+  if (problems.length > 0) throw ConfigurationError.from(problems);
   const random = options.random ?? systemRandom;
   return {
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}-${randomId(random, 6)}`,
@@ -183,9 +185,9 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
   };
 }
 
-function oneOf<T extends string>(value: unknown, valid: readonly T[], fallback: T, key: string, problems: string[]): T {
+function oneOf<T extends string>(value: unknown, valid: readonly T[], fallback: T, key: string, problems: ValidationIssue[]): T {
   if (value === undefined) return fallback;
   if (typeof value === 'string' && (valid as readonly string[]).includes(value)) return value as T;
-  problems.push(`${key} must be one of ${valid.map((v) => `"${v}"`).join(', ')}, got ${preview(value)}`);
+  problems.push({ path: key, message: `must be one of ${valid.map((v) => `"${v}"`).join(', ')}, got ${preview(value)}` });
   return fallback;
 }

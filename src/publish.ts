@@ -1,6 +1,7 @@
 import { buildRun, type ApiContext, type Engine } from './engine.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { jsonIssue } from './json-limits.js';
+import { checkOptionKeys } from './option-keys.js';
 import { checkEventName, eventMatches } from './schedules/event.js';
 import { ID_PATTERN } from './trigger-input.js';
 import type { RunRecord, TriggerRecord } from './types.js';
@@ -30,6 +31,7 @@ const MAX_DATA_BYTES = 256 * 1024;
  * this resolves, every run is in the store, and each (trigger, event) has exactly one run id.
  */
 export async function publishEvent(engine: ApiContext, name: string, data: unknown, options: PublishOptions, owner?: string): Promise<PublishResult> {
+  checkOptionKeys(options, ['id'], 'Invalid event');
   const issues: ValidationIssue[] = [...checkEventName(name, 'event')];
   if (options.id !== undefined && !(typeof options.id === 'string' && ID_PATTERN.test(options.id))) {
     issues.push({ path: 'id', message: 'must be 1-200 letters, digits, "_-.:@"' });

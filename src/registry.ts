@@ -81,7 +81,7 @@ export class HandlerRegistry {
 
   constructor(handlers: HandlerMap) {
     if (typeof handlers !== 'object' || handlers === null) {
-      throw new ConfigurationError('handlers must be an object mapping task type names to { schema, run }');
+      throw ConfigurationError.from([{ path: 'handlers', message: 'must be an object mapping task type names to { schema, run }' }]);
     }
     for (const [type, definition] of Object.entries(handlers)) {
       this.handlers.set(type, checkDefinition(type, definition));
@@ -131,30 +131,31 @@ function toIssue(issue: StandardSchemaV1.Issue): ValidationIssue {
 }
 
 function checkDefinition(type: string, definition: HandlerDefinition): HandlerDefinition {
-  const problems: string[] = [];
-  if (!TASK_TYPE_PATTERN.test(type)) problems.push('its name must be 1-100 letters, digits, ".", "_", ":" or "-"');
+  const problems: ValidationIssue[] = [];
+  const problem = (field: string, message: string): void => void problems.push({ path: `handlers.${type}${field ? `.${field}` : ''}`, message });
+  if (!TASK_TYPE_PATTERN.test(type)) problem('', 'its name must be 1-100 letters, digits, ".", "_", ":" or "-"');
   if (typeof definition !== 'object' || definition === null) {
-    throw new ConfigurationError(`handler ${JSON.stringify(type)} must be an object { schema, run }`);
+    throw ConfigurationError.from([{ path: `handlers.${type}`, message: 'must be an object { schema, run }' }], 'Invalid handler');
   }
   if (typeof definition.schema?.['~standard']?.validate !== 'function') {
-    problems.push('schema must be a Standard Schema (zod 3.24+, valibot, arktype...)');
+    problem('schema', 'must be a Standard Schema (zod 3.24+, valibot, arktype...)');
   }
-  if (typeof definition.run !== 'function') problems.push('run must be a function (payload, ctx) => Promise');
+  if (typeof definition.run !== 'function') problem('run', 'must be a function (payload, ctx) => Promise');
   const { concurrency, timeoutMs, priority, retry } = definition;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
-    problems.push(`concurrency must be an integer >= 1, got ${String(concurrency)}`);
+    problem('concurrency', `must be an integer >= 1, got ${String(concurrency)}`);
   }
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    problems.push(`timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS} (24 h), got ${String(timeoutMs)}`);
+    problem('timeoutMs', `must be an integer from 1 to ${MAX_TIMEOUT_MS} (24 h), got ${String(timeoutMs)}`);
   }
   if (priority !== undefined && !(Number.isInteger(priority) && Math.abs(priority) <= 1_000)) {
-    problems.push(`priority must be an integer from -1000 to 1000, got ${String(priority)}`);
+    problem('priority', `must be an integer from -1000 to 1000, got ${String(priority)}`);
   }
   if (typeof retry !== 'function') {
-    for (const issue of retryOptionIssues(retry, 'retry')) problems.push(`${issue.path}: ${issue.message}`);
+    for (const issue of retryOptionIssues(retry, 'retry')) problem(issue.path, issue.message);
   }
   if (problems.length > 0) {
-    throw new ConfigurationError(`Invalid handler ${JSON.stringify(type)}: ${problems.join('; ')}`);
+    throw ConfigurationError.from(problems, `Invalid handler ${JSON.stringify(type)}`);
   }
   return definition;
 }

@@ -1,5 +1,6 @@
 import { recordAudit, type Engine } from './engine.js';
 import { ConflictError, NotFoundError, type ValidationIssue } from './errors.js';
+import { checkOptionKeys } from './option-keys.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { checkChoice, checkDate, checkPage, checkText, throwIfIssues } from './paging.js';
 import { checkId, resolveActor, type ActorOptionsLike } from './trigger-input.js';
@@ -51,6 +52,7 @@ export class RunService implements RunsApi {
   }
 
   async list(query: RunListQuery = {}): Promise<Page<RunRecord>> {
+    checkOptionKeys(query, ['owner', 'triggerId', 'status', 'taskType', 'source', 'from', 'to', 'limit', 'cursor', 'offset'], 'Invalid run query');
     const { limit, cursor } = checkPage(query);
     const issues: ValidationIssue[] = [];
     checkChoice(query.status, RUN_STATUSES, 'status', issues);
@@ -85,6 +87,7 @@ export class RunService implements RunsApi {
   async cancel(runId: string, options: ActorOptionsLike = {}): Promise<RunRecord> {
     const { engine } = this;
     checkId(runId, 'run');
+    checkOptionKeys(options, ['actor'], 'Invalid cancel');
     const actor = resolveActor(options, this.scopeOwner);
     await engine.ready();
     const run = await engine.store.cancelRun(runId, engine.now(), engine.options.retentionMs, this.scopeOwner);

@@ -26,7 +26,9 @@ import { mongoStore } from './stores/mongo/index.js';
 import type { Db } from 'mongodb';
 import type { Store } from './stores/types.js';
 import { OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
-import { TriggerService, type ScopedCreateTriggerInput, type TriggersApi } from './triggers.js';
+import { TriggerService, type TriggersApi } from './triggers.js';
+import { enqueue, enqueueMany, type EnqueueApi } from './enqueue.js';
+import { checkOptionKeys } from './option-keys.js';
 import type { AuditEntry, Page, ScheduleInput } from './types.js';
 import { WaitingRunsCounter } from './waiting-runs.js';
 
@@ -37,9 +39,9 @@ export interface StopOptions {
 
 /** One owner's view (R15): sees and changes only that owner's triggers and runs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface ScopedScheduler<S extends SchemaMap = any> {
+export interface ScopedScheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   readonly owner: string;
-  readonly triggers: TriggersApi<S, ScopedCreateTriggerInput<S>>;
+  readonly triggers: TriggersApi<S, true>;
   readonly runs: RunsApi;
   /** Fires this owner's event triggers listening for `name` (see `Scheduler.publish`). */
   publish(name: string, data?: unknown, options?: PublishOptions): Promise<PublishResult>;
@@ -54,7 +56,7 @@ export interface ScopedScheduler<S extends SchemaMap = any> {
  * as an HTTP layer can accept every `Scheduler<S>`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export interface Scheduler<S extends SchemaMap = any> {
+export interface Scheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   readonly instanceId: string;
   /**
    * Starts dispatching and executing. Idempotent; concurrent calls share one promise. Works again
@@ -104,7 +106,7 @@ export interface Scheduler<S extends SchemaMap = any> {
  */
 export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S>): Scheduler<S> {
   const resolved = resolveOptions(options as unknown as SchedulerOptions<SchemaMap>);
-  if (!options.handlers) throw new ConfigurationError('Invalid scheduler options: handlers is required');
+  if (!options.handlers) throw ConfigurationError.from([{ path: 'handlers', message: 'is required' }]);
   // `db` was checked to be a driver `Db` (it has `collection`); its type is structural only so the
   // public declarations need no `mongodb` types.
   const store: Store = options.store ?? (options.db ? mongoStore(options.db as Db) : memoryStore());
@@ -179,13 +181,22 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   return {
     instanceId: resolved.instanceId,
     start: () => lifecycle.start(),
-    stop: (stopOptions = {}) => lifecycle.stop(stopOptions),
+    stop: (stopOptions = {}) => {
+      try {
+        checkOptionKeys(stopOptions, ['graceMs'], 'Invalid stop options');
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      return lifecycle.stop(stopOptions);
+    },
     [Symbol.asyncDispose]: () => lifecycle.stop({}),
-    triggers: new TriggerService<S>(api) as unknown as TriggersApi<S>,
+    triggers: new TriggerService(api) as unknown as TriggersApi<S>,
     runs: new RunService(api, cancelLocal),
     audit: { list: (query) => listAudit(engine, query) },
     forOwner,
     publish: (name, data, publishOptions = {}) => publishEvent(api, name, data, publishOptions),
+    enqueue: (taskType, payload, enqueueOptions = {}) => enqueue(api, taskType, payload, enqueueOptions),
+    enqueueMany: (jobs, enqueueOptions = {}) => enqueueMany(api, jobs, enqueueOptions),
     on: (event, listener) => events.on(event, listener),
     once: (event, listener) => events.once(event, listener),
     off: (event, listener) => events.off(event, listener),
@@ -205,9 +216,11 @@ function scopedView<S extends SchemaMap>(api: ApiContext, cancelLocal: (runId: s
   }
   return {
     owner,
-    triggers: new TriggerService<S>(api, owner) as unknown as TriggersApi<S, ScopedCreateTriggerInput<S>>,
+    triggers: new TriggerService(api, owner) as unknown as TriggersApi<S, true>,
     runs: new RunService(api, cancelLocal, owner),
     publish: (name, data, publishOptions = {}) => publishEvent(api, name, data, publishOptions, owner),
+    enqueue: (taskType, payload, enqueueOptions = {}) => enqueue(api, taskType, payload, enqueueOptions, owner),
+    enqueueMany: (jobs, enqueueOptions = {}) => enqueueMany(api, jobs, enqueueOptions, owner),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ActiveRun } from './active-run.js';
 import type { Engine } from './engine.js';
 import { storableText } from './json-limits.js';
+import { ValidationError } from './errors.js';
 import type { TaskContext } from './registry.js';
 
 /**
@@ -24,7 +25,9 @@ export function taskContext(engine: Engine, active: ActiveRun): TaskContext {
     },
     ...(run.event ? { event: run.event } : {}),
     progress: async (percent: number, note?: string) => {
-      if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) throw new RangeError('progress must be a number from 0 to 100');
+      if (!(typeof percent === 'number' && percent >= 0 && percent <= 100)) {
+        throw ValidationError.from([{ path: 'percent', message: `must be a number from 0 to 100, got ${String(percent)}` }], 'Invalid progress');
+      }
       const progress = { percent, ...(note !== undefined ? { note: storableText(String(note).slice(0, 500)) } : {}), at: engine.now() };
       run.progress = progress;
       await engine.store.setProgress(run.id, token, progress);

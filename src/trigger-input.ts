@@ -265,33 +265,6 @@ function checkTiming(value: unknown, calendarNames: ReadonlySet<string>, issues:
   return issues.length > before ? null : timing;
 }
 
-/**
- * Problems with the items of `runMany`, by index (`items.3.payload.to`): each must be an
- * object whose payload, when given, passes the task type's schema and whose priority, when
- * given, is an integer from -1000 to 1000.
- */
-export async function runItemIssues(registry: HandlerRegistry, taskType: string, items: readonly unknown[]): Promise<ValidationIssue[]> {
-  const issues: ValidationIssue[] = [];
-  for (const [i, item] of items.entries()) {
-    if (typeof item !== 'object' || item === null) {
-      issues.push({ path: `items.${i}`, message: 'must be an object { payload?, priority? }' });
-      continue;
-    }
-    const { payload, priority } = item as { payload?: unknown; priority?: unknown };
-    if (payload !== undefined) {
-      try {
-        await registry.validate(taskType, payload);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        for (const issue of error.issues) issues.push({ path: `items.${i}.${issue.path}`, message: issue.message });
-      }
-    }
-    const bad = priorityIssue(`items.${i}.priority`, priority);
-    if (bad) issues.push(bad);
-  }
-  return issues;
-}
-
 /** The problem with a run's priority override, if any: an integer from -1000 to 1000 or nothing. */
 export function priorityIssue(path: string, priority: unknown): ValidationIssue | null {
   if (priority === undefined || (Number.isInteger(priority) && Math.abs(priority as number) <= 1_000)) return null;

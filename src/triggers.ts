@@ -1,23 +1,18 @@
-import { buildRun, recordAudit, slotRunId, type ApiContext, type Engine } from './engine.js';
+import { buildRun, recordAudit, slotRunId, type ApiContext } from './engine.js';
 import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
+import { checkRunItem, insertManualRuns, RUN_MANY_OPTION_KEYS, RUN_NOW_OPTION_KEYS, type RunManyItem, type RunManyOptions, type RunNowOptions } from './manual-runs.js';
+import { checkOptionKeys } from './option-keys.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { textIssue } from './json-limits.js';
 import type { TriggerQuery } from './stores/types.js';
 import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 import type { SchemaMap } from './registry.js';
 import { firstSlot, nextSlot, slotsBetween } from './slots.js';
-import {
-  checkId,
-  NAME_PATTERN,
-  resolveActor,
-  priorityIssue,
-  runItemIssues,
-  validateTriggerFields,
-  type AnyPayload,
-  type CreateTriggerInput,
-  type UpdateTriggerInput,
-  type ValidTriggerFields,
-} from './trigger-input.js';
+import type { PayloadFor, TriggerInputFor, TriggerRef, TypedTrigger, UpsertResult } from './trigger-handle.js';
+import { checkId, NAME_PATTERN, resolveActor, validateTriggerFields, type CreateTriggerInput, type UpdateTriggerInput } from './trigger-input.js';
+import { calendarNames, isTimed, newTriggerRecord, validateCreateInput, withScopeOwner } from './trigger-record.js';
+import { syncTriggers, type SyncOptions, type SyncResult } from './trigger-sync.js';
+import { upsertTrigger } from './trigger-upsert.js';
 import {
   SORT_ORDERS,
   TRIGGER_SORTS,
@@ -58,30 +53,37 @@ export interface TriggerListQuery extends PageQuery {
   order?: SortOrder;
 }
 
-/** One run of `runMany`: its own payload and priority, else the trigger's. */
-export interface RunManyItem<P = unknown> {
-  /** Use this payload instead of the trigger's (validated against the schema). */
-  payload?: P;
-  /** Priority of this run. Default: the trigger's. */
-  priority?: number;
-}
-
-/** Options of `runMany`. */
-export interface RunManyOptions extends ActorOptions {
-  /** Run even while another run of the trigger is running, whatever its overlap policy. Default false. */
-  ignoreOverlap?: boolean;
-}
-
-/** Options of `runNow`: one run's payload and priority, and the options of `runMany`. */
-export interface RunNowOptions<P = unknown> extends RunManyItem<P>, RunManyOptions {}
+export type { RunManyItem, RunManyOptions, RunNowOptions };
+// `offset` is known so checkPage can say what replaced it.
+const LIST_KEYS = ['owner', 'status', 'taskType', 'name', 'namePrefix', 'sort', 'order', 'limit', 'cursor', 'offset'];
 
 /** Most runs one `runMany` call creates. */
 export const MAX_RUN_MANY = 10_000;
 
-/** Trigger management (R1, R3). In a scoped view every call is limited to one owner. */
-export interface TriggersApi<S extends SchemaMap, CreateInput = CreateTriggerInput<S>> {
-  /** Validates and stores a trigger; throws ValidationError (nothing written) or ConflictError (name taken). */
-  create(input: CreateInput, options?: ActorOptions): Promise<TriggerRecord>;
+/**
+ * Trigger management (R1, R3). In a scoped view (`Scoped` true) every call is limited to one
+ * owner, and create inputs may omit `owner`.
+ */
+export interface TriggersApi<S extends SchemaMap, Scoped extends boolean = false> {
+  /**
+   * Validates and stores a trigger; throws ValidationError (nothing written) or ConflictError
+   * (name taken). Returns a typed handle: `runNow(handle, { payload })` checks the payload type.
+   */
+  create<K extends keyof S & string>(input: TriggerInputFor<S, K, Scoped>, options?: ActorOptions): Promise<TypedTrigger<S, K>>;
+  /**
+   * Creates the trigger, or changes the stored one with the same (owner, name) to match `input`,
+   * writing nothing when it already does (no new version, no audit entry). Safe when many
+   * instances call it at once. A changed schedule recomputes the next fire; a slot already due
+   * fires once. `paused` applies only when creating: a paused trigger stays paused.
+   * @example const { trigger, action } = await scheduler.triggers.upsert({ name: 'nightly', owner: 'ops', taskType: 'cleanup', payload: {}, schedule: { cron: '0 3 * * *' } });
+   */
+  upsert<K extends keyof S & string>(input: TriggerInputFor<S, K, Scoped>, options?: ActorOptions): Promise<UpsertResult<TypedTrigger<S, K>>>;
+  /**
+   * Makes one owner's stored triggers equal the declared ones: upserts each, then pauses
+   * (default), deletes or keeps the owner's other triggers (within `namePrefix`). Every
+   * declaration is validated before anything is written.
+   */
+  sync(inputs: readonly (Scoped extends true ? ScopedCreateTriggerInput<S> : CreateTriggerInput<S>)[], options?: SyncOptions): Promise<SyncResult>;
   /** Throws NotFoundError when missing or owned by someone else. */
   get(id: string): Promise<TriggerRecord>;
   list(query?: TriggerListQuery): Promise<Page<TriggerRecord>>;
@@ -92,15 +94,18 @@ export interface TriggersApi<S extends SchemaMap, CreateInput = CreateTriggerInp
   /** Stops new slots from firing; missed slots are handled by the misfire policy on resume. */
   pause(id: string, options?: ActorOptions & { reason?: string }): Promise<TriggerRecord>;
   resume(id: string, options?: ActorOptions): Promise<TriggerRecord>;
-  /** Runs the trigger now, whatever its schedule or status (R3). */
-  runNow(id: string, options?: RunNowOptions<AnyPayload<S>>): Promise<RunRecord>;
+  /**
+   * Runs the trigger now (or at `runAt`, or after `delayMs`), whatever its schedule or status
+   * (R3). Given a typed handle from `create`/`upsert`, the payload override is typed by its task type.
+   */
+  runNow<T extends TriggerRef>(trigger: T, options?: RunNowOptions<PayloadFor<S, T>>): Promise<RunRecord>;
   /**
    * Runs the trigger once per item, in one store write (a bulk enqueue): each item may bring its
    * own payload (validated against the schema) and priority. Bad items throw one
    * ValidationError naming each (`items.3.payload.email`) and nothing is written. At most
    * 10,000 items per call; one audit entry for the batch.
    */
-  runMany(id: string, items: readonly RunManyItem<AnyPayload<S>>[], options?: RunManyOptions): Promise<RunRecord[]>;
+  runMany<T extends TriggerRef>(trigger: T, items: readonly RunManyItem<PayloadFor<S, T>>[], options?: RunManyOptions): Promise<RunRecord[]>;
   /** The trigger's next `count` fire times (default 10), with its bounds and calendars applied. */
   preview(id: string, count?: number): Promise<Date[]>;
   /**
@@ -136,58 +141,32 @@ export type ScopedCreateTriggerInput<S extends SchemaMap> = {
 
 const UPDATE_ATTEMPTS = 8;
 
-export class TriggerService<S extends SchemaMap> implements TriggersApi<S, CreateTriggerInput<S> | ScopedCreateTriggerInput<S>> {
+/** The implementation behind both views; `createScheduler` hands it out as `TriggersApi<S>` or `TriggersApi<S, true>`. */
+export class TriggerService {
   constructor(
     private readonly engine: ApiContext,
     private readonly scopeOwner?: string,
   ) {}
 
-  async create(input: CreateTriggerInput<S> | ScopedCreateTriggerInput<S>, options: ActorOptions = {}): Promise<TriggerRecord> {
+  async create(input: unknown, options: ActorOptions = {}): Promise<TriggerRecord> {
     const { engine } = this;
     const actor = this.actor(options);
     await engine.ready();
-    let candidate: unknown = input;
-    if (this.scopeOwner !== undefined && typeof input === 'object' && input !== null && !Array.isArray(input)) {
-      const given = (input as { owner?: unknown }).owner;
-      if (given !== undefined && given !== this.scopeOwner) {
-        throw ValidationError.from([{ path: 'owner', message: 'must be the owner of this view (or omitted)' }], 'Invalid trigger');
-      }
-      candidate = { ...input, owner: this.scopeOwner };
-    }
     const now = engine.now();
-    const fields = await validateTriggerFields(candidate, engine.registry, calendarNames(engine), now, { partial: false });
-    const valid = fields as ValidTriggerFields & { owner: string };
-    const handler = engine.registry.get(valid.taskType);
-    const trigger: TriggerRecord = {
-      id: engine.newId(),
-      owner: valid.owner,
-      name: valid.name,
-      taskType: valid.taskType,
-      payload: structuredClone(valid.payload),
-      schedule: valid.schedule,
-      status: valid.paused ? 'paused' : 'active',
-      nextFireAt: null,
-      priority: valid.priority ?? handler?.priority ?? 0,
-      ...(valid.timeoutMs !== undefined ? { timeoutMs: valid.timeoutMs } : {}),
-      ...(valid.retry ? { retry: valid.retry } : {}),
-      misfire: valid.misfire ?? engine.options.misfire,
-      misfireGraceMs: valid.misfireGraceMs ?? engine.options.misfireGraceMs,
-      overlap: valid.overlap ?? engine.options.overlap,
-      runCount: 0,
-      ...(valid.timing ? { timing: valid.timing } : {}),
-      ...(valid.pauseAfterFailures ? { autoPause: { afterFailures: valid.pauseAfterFailures, consecutiveFailures: 0 } } : {}),
-      ...(valid.metadata ? { metadata: valid.metadata } : {}),
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-    };
-    trigger.nextFireAt = firstSlot(trigger, now, engine.options.calendars);
-    if (trigger.nextFireAt === null && isTimed(trigger)) trigger.status = 'completed';
+    const trigger = newTriggerRecord(engine, await validateCreateInput(engine, withScopeOwner(input, this.scopeOwner), now), now);
     await engine.store.insertTrigger(trigger);
     await recordAudit(engine, { actor, action: 'trigger.create', owner: trigger.owner, triggerId: trigger.id, details: { name: trigger.name } });
     engine.events.emit('trigger:created', { trigger, actor });
     engine.triggerChanged(trigger, trigger.id);
     return trigger;
+  }
+
+  async upsert(input: unknown, options: ActorOptions = {}): Promise<UpsertResult> {
+    return upsertTrigger(this.engine, withScopeOwner(input, this.scopeOwner), this.actor(options));
+  }
+
+  async sync(inputs: readonly unknown[], options: SyncOptions = {}): Promise<SyncResult> {
+    return syncTriggers(this.engine, inputs, options, this.scopeOwner, this);
   }
 
   async get(id: string): Promise<TriggerRecord> {
@@ -196,6 +175,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
   }
 
   async list(query: TriggerListQuery = {}): Promise<Page<TriggerRecord>> {
+    checkOptionKeys(query, LIST_KEYS, 'Invalid trigger query');
     const { limit, cursor } = checkPage(query);
     const issues: ValidationIssue[] = [];
     checkChoice(query.status, TRIGGER_STATUSES, 'status', issues);
@@ -231,7 +211,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     return pageOf(rows, limit, binding, (t) => (sort === 'name' ? t.name : t.createdAt.getTime()));
   }
 
-  async update(id: string, patch: UpdateTriggerInput<S>, options: ActorOptions = {}): Promise<TriggerRecord> {
+  async update(id: string, patch: UpdateTriggerInput<SchemaMap>, options: ActorOptions = {}): Promise<TriggerRecord> {
     checkId(id, 'trigger');
     const actor = this.actor(options);
     let changed: string[] = [];
@@ -302,61 +282,37 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
     return next;
   }
 
-  async runNow(id: string, options: RunNowOptions<AnyPayload<S>> = {}): Promise<RunRecord> {
+  async runNow(trigger: TriggerRef, options: RunNowOptions = {}): Promise<RunRecord> {
     const { engine } = this;
-    checkId(id, 'trigger');
+    const id = checkId(refId(trigger), 'trigger');
+    checkOptionKeys(options, RUN_NOW_OPTION_KEYS, 'Invalid run');
     const actor = this.actor(options);
     await engine.ready();
-    const trigger = await this.load(id);
-    if (options.payload !== undefined) await engine.registry.validate(trigger.taskType, options.payload);
-    const priority = priorityIssue('priority', options.priority);
-    if (priority) throw ValidationError.from([priority], 'Invalid run');
-    const now = engine.now();
-    const run = buildRun(engine, trigger, {
-      source: 'manual',
-      scheduledFor: now,
-      ...(options.payload !== undefined ? { payload: structuredClone(options.payload) } : {}),
-      ...(options.priority !== undefined ? { priority: options.priority } : {}),
-      ...(options.ignoreOverlap === true ? { overlap: 'allow' as const } : {}),
-    });
-    const [inserted] = await engine.store.insertRuns([run]);
-    if (!inserted) throw new ConflictError(`Run ${run.id} already exists`);
-    await recordAudit(engine, { actor, action: 'trigger.run', owner: trigger.owner, triggerId: id, runId: run.id });
-    engine.metrics.increment('runsScheduled');
-    engine.events.emit('run:scheduled', { run });
-    engine.wake();
-    return run;
+    const stored = await this.load(id);
+    const issues: ValidationIssue[] = [];
+    const { actor: _actor, ignoreOverlap: _ignore, ...item } = options;
+    const checked = await checkRunItem(engine.registry, stored.taskType, item, '', engine.now(), issues);
+    throwIfIssues(issues, 'Invalid run');
+    const { runs } = await insertManualRuns(engine, stored, [checked], { actor, ignoreOverlap: options.ignoreOverlap === true, audit: 'run' });
+    return runs[0] as RunRecord;
   }
 
-  async runMany(id: string, items: readonly RunManyItem<AnyPayload<S>>[], options: RunManyOptions = {}): Promise<RunRecord[]> {
+  async runMany(trigger: TriggerRef, items: readonly RunManyItem[], options: RunManyOptions = {}): Promise<RunRecord[]> {
     const { engine } = this;
-    checkId(id, 'trigger');
+    const id = checkId(refId(trigger), 'trigger');
+    checkOptionKeys(options, RUN_MANY_OPTION_KEYS, 'Invalid runs');
     const actor = this.actor(options);
     if (!Array.isArray(items) || items.length === 0 || items.length > MAX_RUN_MANY) {
       throw ValidationError.from([{ path: 'items', message: `must be an array of 1 to ${MAX_RUN_MANY} items` }], 'Invalid runs');
     }
     await engine.ready();
-    const trigger = await this.load(id);
-    const issues = await runItemIssues(engine.registry, trigger.taskType, items);
-    if (issues.length > 0) throw ValidationError.from(issues.slice(0, 100), 'Invalid runs');
+    const stored = await this.load(id);
+    const issues: ValidationIssue[] = [];
     const now = engine.now();
-    const runs = items.map((item) =>
-      buildRun(engine, trigger, {
-        source: 'manual',
-        scheduledFor: now,
-        ...(item.payload !== undefined ? { payload: structuredClone(item.payload) } : {}),
-        ...(item.priority !== undefined ? { priority: item.priority } : {}),
-        ...(options.ignoreOverlap === true ? { overlap: 'allow' as const } : {}),
-      }),
-    );
-    const inserted = await engine.store.insertRuns(runs);
-    const created = runs.filter((_, i) => inserted[i]);
-    await recordAudit(engine, { actor, action: 'trigger.run', owner: trigger.owner, triggerId: id, details: { runs: created.length } });
-    for (const run of created) {
-      engine.metrics.increment('runsScheduled');
-      engine.events.emit('run:scheduled', { run });
-    }
-    engine.wake();
+    const checked = [];
+    for (const [i, item] of items.entries()) checked.push(await checkRunItem(engine.registry, stored.taskType, item, `items.${i}.`, now, issues));
+    if (issues.length > 0) throw ValidationError.from(issues.slice(0, 100), 'Invalid runs');
+    const { created } = await insertManualRuns(engine, stored, checked, { actor, ignoreOverlap: options.ignoreOverlap === true, audit: { details: {} } });
     return created;
   }
 
@@ -378,6 +334,7 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
   async backfill(id: string, range: BackfillRange): Promise<BackfillResult> {
     const { engine } = this;
     checkId(id, 'trigger');
+    checkOptionKeys(range, ['from', 'to', 'actor'], 'Invalid backfill range');
     const actor = this.actor(range ?? {});
     const now = engine.now();
     const from = instantOf(range?.from);
@@ -439,17 +396,13 @@ export class TriggerService<S extends SchemaMap> implements TriggersApi<S, Creat
   }
 }
 
-/** Time-based schedules end; manual and event triggers never complete. */
-function isTimed(trigger: TriggerRecord): boolean {
-  return trigger.schedule.kind === 'cron' || trigger.schedule.kind === 'interval' || trigger.schedule.kind === 'once';
-}
-
 function instantOf(value: unknown): Date {
   if (value instanceof Date) return value;
   if (typeof value === 'string' && /(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return new Date(Date.parse(value));
   return new Date(Number.NaN);
 }
 
-function calendarNames(engine: Engine): ReadonlySet<string> {
-  return new Set(engine.options.calendars.keys());
+/** The id of a trigger reference: the id itself, or the trigger's. */
+function refId(trigger: TriggerRef): unknown {
+  return typeof trigger === 'object' && trigger !== null ? (trigger as { id?: unknown }).id : trigger;
 }

@@ -107,6 +107,18 @@ const TABLES: Record<ScenarioId, Table> = {
     ],
     headline: { figure: 'rssMb', higherIsBetter: false },
   },
+  delayed: {
+    title: (p) =>
+      `6. Delayed one-off jobs: ${fmt(p.delayed.jobs)} jobs enqueued by task type with a run time (punctual \`enqueueMany\`, BullMQ \`delay\`, graphile-worker \`runAt\`, pg-boss \`startAfter\`, Agenda \`schedule\`), due at distinct instants over ${p.delayed.spanMs / 1000} s, worker idle (handler start minus due time)`,
+    columns: [
+      { figure: 'p50Ms', title: 'p50 ms', digits: 1 },
+      { figure: 'p95Ms', title: 'p95 ms', digits: 1 },
+      { figure: 'p99Ms', title: 'p99 ms', digits: 1 },
+      { figure: 'maxMs', title: 'max ms', digits: 1 },
+      { figure: 'enqueuePerSec', title: 'enqueue jobs/s', digits: 0 },
+    ],
+    headline: { figure: 'p99Ms', higherIsBetter: false },
+  },
 };
 
 function fmt(value: number, digits = 0): string {

@@ -1,5 +1,5 @@
-/** The five scenarios of the benchmark (docs/benchmarks.md says what each measures). */
-export const SCENARIOS = ['throughput', 'lateness', 'fanout', 'concurrency', 'scale'] as const;
+/** The six scenarios of the benchmark (docs/benchmarks.md says what each measures). */
+export const SCENARIOS = ['throughput', 'lateness', 'fanout', 'concurrency', 'scale', 'delayed'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 /** Each system runs once with its defaults and once with its best documented tuning. */
@@ -22,6 +22,17 @@ export interface LatenessParams {
   leadMs: number;
   /** Every-second cron triggers running during the same span (systems with second-resolution cron). */
   cronTriggers: number;
+  concurrency: number;
+}
+
+/** Delayed one-off jobs enqueued by task type (punctual's `enqueue`), the queues' delayed jobs. */
+export interface DelayedParams {
+  /** Jobs, each due at a distinct instant... */
+  jobs: number;
+  /** ...spread evenly over this span... */
+  spanMs: number;
+  /** ...starting this long after they were all enqueued. */
+  leadMs: number;
   concurrency: number;
 }
 
@@ -60,6 +71,7 @@ export interface ScenarioParams {
   fanout: FanoutParams;
   concurrency: ConcurrencyParams;
   scale: ScaleParams;
+  delayed: DelayedParams;
 }
 
 /** What one repetition measured: named figures (null: not measurable here) and notes. */
@@ -80,6 +92,8 @@ export interface Adapter {
   fanout(params: FanoutParams, setting: Setting): Promise<Outcome>;
   concurrency(params: ConcurrencyParams, setting: Setting): Promise<Outcome>;
   scale(params: ScaleParams, setting: Setting, rep: number): Promise<Outcome>;
+  /** Delayed one-off jobs with no trigger or schedule to name: `enqueue` with a run time, a queue's delayed add. */
+  delayed(params: DelayedParams, setting: Setting): Promise<Outcome>;
 }
 
 /** What the parent sends a child: one repetition of one scenario on one system and setting. */

@@ -9,7 +9,7 @@ import { Countdown, LoopLag, RssSampler } from '../lib/probes.js';
 import { progress } from '../lib/progress.js';
 import { dropTables, pool as newPool, sql } from '../lib/services.js';
 import { inParallel, nowMs, sleep } from '../lib/stats.js';
-import type { Adapter, ConcurrencyParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams } from '../lib/types.js';
+import type { Adapter, ConcurrencyParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams, DelayedParams } from '../lib/types.js';
 import { NotApplicable } from '../lib/types.js';
 import { cronAtSecond, fanoutLeadMs, SCALE_PERIOD_MS, scaleFirstDue } from './common.js';
 import { DueLog, scaleWindow } from './scale.js';
@@ -69,6 +69,10 @@ async function save(count: number, build: (i: number) => Promise<unknown>): Prom
 
 export function agenda(kind: Kind): Adapter {
   return {
+    // Its delayed jobs are what the lateness scenario measures; here without cron triggers beside them.
+    async delayed(p: DelayedParams, setting: Setting): Promise<Outcome> {
+      return this.lateness({ ...p, cronTriggers: 0 }, setting);
+    },
     async throughput(p: ThroughputParams, setting: Setting): Promise<Outcome> {
       const s = await setup(kind, setting, p.concurrency);
       const count = new Countdown(p.jobs);

@@ -5,7 +5,7 @@ import { progress } from '../lib/progress.js';
 import { Countdown, LoopLag, RssSampler } from '../lib/probes.js';
 import { REDIS_PREFIX, REDIS_URL } from '../lib/services.js';
 import { chunks, nowMs, sleep } from '../lib/stats.js';
-import type { Adapter, ConcurrencyParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams } from '../lib/types.js';
+import type { Adapter, ConcurrencyParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams, DelayedParams } from '../lib/types.js';
 import { cronAtSecond, fanoutLeadMs, SCALE_PERIOD_MS, scaleFirstDue } from './common.js';
 import { DueLog, scaleWindow } from './scale.js';
 import { fanoutFigures, latenessFigures } from './figures.js';
@@ -65,6 +65,10 @@ async function addJobs(queue: Queue, count: number, options: (i: number) => Jobs
 
 export function bullmq(): Adapter {
   return {
+    // Its delayed jobs are what the lateness scenario measures; here without cron triggers beside them.
+    async delayed(p: DelayedParams, setting: Setting): Promise<Outcome> {
+      return this.lateness({ ...p, cronTriggers: 0 }, setting);
+    },
     async throughput(p: ThroughputParams, setting: Setting): Promise<Outcome> {
       const s = await setup('throughput');
       const enqueuePerSec = await addJobs(s.queue, p.jobs, () => jobOptions(setting));

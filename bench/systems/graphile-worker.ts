@@ -6,7 +6,7 @@ import { Countdown, LoopLag, RssSampler } from '../lib/probes.js';
 import { progress } from '../lib/progress.js';
 import { DATABASE_URL, dropSchemas } from '../lib/services.js';
 import { chunks, nowMs, sleep } from '../lib/stats.js';
-import type { Adapter, ConcurrencyParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams } from '../lib/types.js';
+import type { Adapter, ConcurrencyParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams, DelayedParams } from '../lib/types.js';
 import { NotApplicable } from '../lib/types.js';
 import { SCALE_PERIOD_MS, scaleFirstDue } from './common.js';
 import { DueLog, scaleWindow } from './scale.js';
@@ -52,6 +52,10 @@ async function start(setting: Setting, concurrency: number, taskList: TaskList, 
 
 export function graphileWorker(): Adapter {
   return {
+    // Its delayed jobs are what the lateness scenario measures; here without cron triggers beside them.
+    async delayed(p: DelayedParams, setting: Setting): Promise<Outcome> {
+      return this.lateness({ ...p, cronTriggers: 0 }, setting);
+    },
     async throughput(p: ThroughputParams, setting: Setting): Promise<Outcome> {
       const u = await utils();
       const enqueuePerSec = await addJobs(u, p.jobs, () => ({}));

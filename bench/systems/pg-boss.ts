@@ -5,7 +5,7 @@ import { Countdown, LoopLag, RssSampler } from '../lib/probes.js';
 import { progress } from '../lib/progress.js';
 import { DATABASE_URL, dropSchemas } from '../lib/services.js';
 import { chunks, nowMs, sleep } from '../lib/stats.js';
-import type { Adapter, ConcurrencyParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams } from '../lib/types.js';
+import type { Adapter, ConcurrencyParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams, DelayedParams } from '../lib/types.js';
 import { NotApplicable } from '../lib/types.js';
 import { SCALE_PERIOD_MS, scaleFirstDue } from './common.js';
 import { DueLog, scaleWindow } from './scale.js';
@@ -36,6 +36,10 @@ async function insert(b: PgBoss, count: number, job: (i: number) => Omit<PgBoss.
 
 export function pgBoss(): Adapter {
   return {
+    // Its delayed jobs are what the lateness scenario measures; here without cron triggers beside them.
+    async delayed(p: DelayedParams, setting: Setting): Promise<Outcome> {
+      return this.lateness({ ...p, cronTriggers: 0 }, setting);
+    },
     async throughput(p: ThroughputParams, setting: Setting): Promise<Outcome> {
       await dropSchemas(SCHEMA);
       const b = await boss();

@@ -12,7 +12,7 @@ import { QueryTiming } from '../lib/pg-timing.js';
 import { Countdown, LoopLag, RssSampler } from '../lib/probes.js';
 import { dropSchemas, pool as newPool, sql } from '../lib/services.js';
 import { inParallel, max, nowMs, percentile, sleep } from '../lib/stats.js';
-import type { Adapter, ConcurrencyParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams } from '../lib/types.js';
+import type { Adapter, ConcurrencyParams, DelayedParams, FanoutParams, LatenessParams, Outcome, ScaleParams, Setting, ThroughputParams } from '../lib/types.js';
 import { cronAtSecond, fanoutLeadMs, SCALE_PERIOD_MS, scaleFirstDue } from './common.js';
 import { DueLog, scaleWindow } from './scale.js';
 import { fanoutFigures, latenessFigures } from './figures.js';
@@ -157,6 +157,33 @@ export function punctual(kind: Kind): Adapter {
       await worker.stop({ graceMs: 1_000 });
       await data.close();
       return { figures: latenessFigures(late, cron, p.jobs), notes };
+    },
+
+    async delayed(p: DelayedParams, setting: Setting): Promise<Outcome> {
+      const data = await backend(kind, setting);
+      const late: number[] = [];
+      const worker = scheduler(data.store(), setting, { late: (payload) => void late.push(nowMs() - (payload.due as number)) }, { maxConcurrentRuns: p.concurrency });
+      await worker.start();
+      const base = Math.ceil(nowMs()) + p.leadMs;
+      const started = nowMs();
+      // No trigger to name: one enqueueMany call per 5,000 jobs, as the peers' bulk adds.
+      for (let done = 0; done < p.jobs; ) {
+        const size = Math.min(BULK, p.jobs - done);
+        const jobs = Array.from({ length: size }, (_, j) => {
+          const due = base + Math.round(((done + j) * p.spanMs) / p.jobs);
+          return { taskType: 'late', payload: { due }, runAt: new Date(due) };
+        });
+        await worker.forOwner(OWNER).enqueueMany(jobs);
+        done += size;
+      }
+      const enqueuePerSec = (p.jobs / (nowMs() - started)) * 1000;
+      const notes = nowMs() > base ? ['enqueueing overran the lead time'] : [];
+      await sleep(base + p.spanMs - nowMs() + 200);
+      const deadline = nowMs() + 10_000;
+      while (late.length < p.jobs && nowMs() < deadline) await sleep(20);
+      await worker.stop({ graceMs: 1_000 });
+      await data.close();
+      return { figures: { ...latenessFigures(late, [], p.jobs), enqueuePerSec }, notes: [...notes, ...errorNotes()] };
     },
 
     async fanout(p: FanoutParams, setting: Setting): Promise<Outcome> {

@@ -14,6 +14,8 @@ import { createMetrics, type AppMetrics } from './metrics.js';
 import { runRoutes } from './routes/runs.js';
 import { auditRoute, healthRoute, metricsRoute } from './routes/system.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { triggerActionRoutes } from './routes/trigger-actions.js';
+import { jobRoutes } from './routes/jobs.js';
 
 export interface AppOptions<S extends SchemaMap = SchemaMap> {
   /** The scheduler to expose. The app never starts or stops it. */
@@ -85,6 +87,8 @@ export function createApp<S extends SchemaMap>(options: AppOptions<S>): Express 
   const authFailures = authFailureLimiter(options.authFailureLimit);
   router.use('/api/scheduler', noStore, authFailures, authenticate(options.auth), limiter, jsonOnly, express.json({ limit: options.bodyLimit ?? '64kb' }));
   triggerRoutes(router, scheduler);
+  triggerActionRoutes(router, scheduler);
+  jobRoutes(router, scheduler);
   runRoutes(router, scheduler);
   auditRoute(router, scheduler);
   if (options.dashboard !== false) {

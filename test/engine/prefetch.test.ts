@@ -145,6 +145,6 @@ describe('prefetch', () => {
   });
 
   it('rejects a prefetch outside 0..10,000', () => {
-    expect(() => prefetching({ maxConcurrentRuns: 1, prefetch: -1 })).toThrow(/prefetch must be an integer from 0 to 10000/);
+    expect(() => prefetching({ maxConcurrentRuns: 1, prefetch: -1 })).toThrow(/prefetch: must be an integer from 0 to 10000/);
   });
 });

@@ -217,7 +217,8 @@ describe('scheduler option validation (property)', () => {
     })();
     expect(error?.message).toContain('maxConcurrentRuns');
     expect(error?.message).toContain('leaseMs');
-    expect(error?.message).toContain('"colour"');
+    expect(error?.message).toContain('colour');
+    expect((error as unknown as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['colour', 'maxConcurrentRuns', 'leaseMs']);
   });
 
   it('requires handlers', () => {

@@ -56,7 +56,7 @@ describe('the OpenAPI document', () => {
     // The dashboard's sign-in form is a page, documented in docs/dashboard.md, not an API route.
     expect(docRoutes()).toEqual(appRoutes(app).filter((route) => !route.includes(' /admin/scheduler/')));
     expect(appRoutes(app).filter((route) => route.includes(' /admin/scheduler/'))).toEqual(['GET /admin/scheduler/login', 'POST /admin/scheduler/login']);
-    expect(docRoutes()).toHaveLength(15);
+    expect(docRoutes()).toHaveLength(21);
     await scheduler.stop();
   });
 });
@@ -143,6 +143,23 @@ describe('real responses match the document', () => {
     check('get', '/api/scheduler/runs', await http.get('/api/scheduler/runs?owner=user-b').set(a));
     check('get', `${T}/{id}/history`, await http.get(`${T}/${id}/history?status=nope`).set(a));
 
+    const byName = `${T}/by-name/{name}`;
+    expect(check('put', byName, await http.put(`${T}/by-name/declared`).set(a).send({ taskType: 'notify', payload: { to: 'ops@example.com', subject: 'hi' }, schedule: { cron: '0 9 * * *' } })).status).toBe(201);
+    expect(check('put', byName, await http.put(`${T}/by-name/declared`).set(a).send({ taskType: 'notify', payload: { to: 'ops@example.com', subject: 'hi' }, schedule: { cron: '0 9 * * *' } })).body.action).toBe('unchanged');
+    check('put', byName, await http.put(`${T}/by-name/declared`).set(a).send({ taskType: 'notify', payload: {}, schedule: { cron: '0 9 * * *' } }));
+    check('post', `${T}/{id}/execute-many`, await http.post(`${T}/${id}/execute-many`).set(a).send({ items: [{ delayMs: 60_000 }, { runAt: '2031-01-01T00:00:00Z', priority: 3 }] }));
+    check('post', `${T}/{id}/execute-many`, await http.post(`${T}/${id}/execute-many`).set(a).send({ items: [{ wait: 1 }] }));
+    check('post', `${T}/{id}/execute-many`, await http.post(`${T}/${id}/execute-many`).set(b).send({ items: [{}] }));
+    check('post', `${T}/{id}/backfill`, await http.post(`${T}/${id}/backfill`).set(a).send({ from: '2020-01-01T00:00:00Z', to: '2020-01-03T00:00:00Z' }));
+    check('post', `${T}/{id}/backfill`, await http.post(`${T}/${id}/backfill`).set(a).send({ from: 'yesterday', to: '2020-01-03T00:00:00Z' }));
+    const job = check('post', '/api/scheduler/jobs', await http.post('/api/scheduler/jobs').set(a).send({ taskType: 'notify', payload: { to: 'ops@example.com', subject: 'later' }, delayMs: 3_600_000, idempotencyKey: 'doc-1' }));
+    expect(job.status).toBe(202);
+    check('post', '/api/scheduler/jobs', await http.post('/api/scheduler/jobs').set(admin).send({ owner: 'user-b', taskType: 'notify', payload: { to: 'ops@example.com', subject: 'x' }, runAt: '2031-01-01T00:00:00Z' }));
+    check('post', '/api/scheduler/jobs', await http.post('/api/scheduler/jobs').set(a).send({ taskType: 'notify', payload: { to: 'ops@example.com', subject: 'x' }, delay: 5 }));
+    check('post', '/api/scheduler/jobs/batch', await http.post('/api/scheduler/jobs/batch').set(a).send({ jobs: [{ taskType: 'notify', payload: { to: 'ops@example.com', subject: 'x' }, delayMs: 3_600_000 }] }));
+    check('post', '/api/scheduler/jobs/batch', await http.post('/api/scheduler/jobs/batch').set(a).send({ jobs: [] }));
+    check('post', '/api/scheduler/events', await http.post('/api/scheduler/events').set(a).send({ name: 'user.signup', data: { plan: 'pro' }, id: 'evt-1' }));
+    check('post', '/api/scheduler/events', await http.post('/api/scheduler/events').set(a).send({ name: '' }));
     check('get', '/api/scheduler/audit', await http.get('/api/scheduler/audit?action=trigger.pause').set(admin));
     check('get', '/api/scheduler/audit', await http.get('/api/scheduler/audit').set(a));
     check('get', '/api/scheduler/health', await http.get('/api/scheduler/health'));

@@ -12,6 +12,8 @@ import {
   type SchedulerEvents,
   type TaskContext,
   type TriggerRecord,
+  type TypedTrigger,
+  type UpsertResult,
 } from 'punctual';
 
 const reportSchema = z.object({ to: z.email(), copies: z.number().int().default(1) });
@@ -47,7 +49,7 @@ describe('triggers.create', () => {
     expectTypeOf<PayloadOf<Schemas, 'send-report'>>().toEqualTypeOf<{ to: string; copies?: number | undefined }>();
     expectTypeOf(
       scheduler.triggers.create({ name: 'r', owner: 'u', taskType: 'send-report', payload: { to: 'a@example.com' }, schedule: { cron: '0 9 * * *' } }),
-    ).toEqualTypeOf<Promise<TriggerRecord>>();
+    ).toEqualTypeOf<Promise<TypedTrigger<Schemas, 'send-report'>>>();
     void scheduler.triggers.create({ name: 'r', owner: 'u', taskType: 'resize', payload: { url: 'https://x.test/a.png', width: 100 }, schedule: { every: '5m' } });
   });
 
@@ -121,5 +123,46 @@ describe('update, runNow and events', () => {
         resize: { schema: resizeSchema, run: (payload: { width: string }) => payload.width },
       },
     });
+  });
+});
+
+describe('typed trigger handles, upsert and enqueue', () => {
+  it("types runNow's and runMany's payload override by the handle's task type", async () => {
+    const report = await scheduler.triggers.create({ name: 'r', owner: 'u', taskType: 'send-report', payload: { to: 'a@example.com' }, schedule: { manual: true } });
+    expectTypeOf(report).toExtend<TriggerRecord>();
+    expectTypeOf(report.payload).toEqualTypeOf<{ to: string; copies?: number | undefined }>();
+    void scheduler.triggers.runNow(report, { payload: { to: 'b@example.com' }, delayMs: 1_000 });
+    // @ts-expect-error a resize payload for a send-report trigger
+    void scheduler.triggers.runNow(report, { payload: { url: 'https://x.test', width: 1 } });
+    // @ts-expect-error a resize payload for a send-report trigger
+    void scheduler.triggers.runMany(report, [{ payload: { url: 'https://x.test', width: 1 } }]);
+    // An untyped record or an id accepts any registered payload.
+    const stored: TriggerRecord = report;
+    void scheduler.triggers.runNow(stored, { payload: { url: 'https://x.test', width: 1 } });
+    void scheduler.triggers.runNow(report.id, { runAt: new Date() });
+    // @ts-expect-error not an option
+    void scheduler.triggers.runNow(report, { delay: 5 });
+  });
+
+  it('upsert returns what it did with a typed handle', () => {
+    expectTypeOf(
+      scheduler.triggers.upsert({ name: 'r', owner: 'u', taskType: 'resize', payload: { url: 'https://x.test', width: 1 }, schedule: { cron: '0 3 * * *' } }),
+    ).toEqualTypeOf<Promise<UpsertResult<TypedTrigger<Schemas, 'resize'>>>>();
+    void scheduler.forOwner('u').triggers.upsert({ name: 'r', taskType: 'resize', payload: { url: 'https://x.test', width: 1 }, schedule: { manual: true } });
+    void scheduler.triggers.sync([{ name: 'r', owner: 'u', taskType: 'resize', payload: { url: 'https://x.test', width: 1 }, schedule: { manual: true } }], { owner: 'u', prune: 'delete' });
+  });
+
+  it("types enqueue's payload by the task type", () => {
+    expectTypeOf(scheduler.enqueue('send-report', { to: 'a@example.com' }, { delayMs: 60_000, idempotencyKey: 'k1' })).toEqualTypeOf<Promise<RunRecord>>();
+    // @ts-expect-error `to` must be a string
+    void scheduler.enqueue('send-report', { to: 1 });
+    // @ts-expect-error not a registered task type
+    void scheduler.enqueue('nope', {});
+    void scheduler.forOwner('u').enqueueMany([
+      { taskType: 'resize', payload: { url: 'https://x.test', width: 1 } },
+      { taskType: 'send-report', payload: { to: 'a@example.com' }, runAt: new Date() },
+    ]);
+    // @ts-expect-error the payload of the other task type
+    void scheduler.enqueueMany([{ taskType: 'resize', payload: { to: 'a@example.com' } }]);
   });
 });

@@ -81,8 +81,9 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
   });
 
   router.post(`${BASE}/:id/execute`, async (req, res) => {
-    const { payload } = objectBody(req.body, ['payload'], 'Invalid execution');
-    const run = await triggers(res).runNow(req.params.id, { actor: principalOf(res).sub, ...(payload !== undefined ? { payload: payload as never } : {}) });
+    // payload, priority, runAt, delayMs: punctual validates each and names the bad ones.
+    const options = objectBody(req.body, ['payload', 'priority', 'runAt', 'delayMs'], 'Invalid execution');
+    const run = await triggers(res).runNow(req.params.id, { ...options, actor: principalOf(res).sub });
     res.status(202).location(`/api/scheduler/runs/${encodeURIComponent(run.id)}`).json(runBody(run));
   });
 

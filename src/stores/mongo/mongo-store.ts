@@ -69,7 +69,7 @@ export class MongoStore implements Store {
     private readonly db: Db,
     private readonly options: MongoStoreOptions = {},
   ) {
-    if (!db || typeof (db as Partial<Db>).collection !== 'function') throw new ConfigurationError('mongoStore needs a MongoDB Db (client.db(name))');
+    if (!db || typeof (db as Partial<Db>).collection !== 'function') throw ConfigurationError.from([{ path: 'db', message: 'must be a MongoDB Db (client.db(name))' }], 'Invalid mongoStore options');
     const prefix = options.collectionPrefix ?? DEFAULT_COLLECTION_PREFIX;
     if (!isValidCollectionName(prefix)) {
       throw new ConfigurationError(`mongoStore: collectionPrefix must be a string without "$" or NUL, not starting with "system.", got ${preview(prefix)}`);

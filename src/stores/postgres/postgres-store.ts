@@ -93,7 +93,7 @@ export class PostgresStore implements Store {
     options: PostgresStoreOptions = {},
   ) {
     if (typeof pool?.query !== 'function' || typeof pool.connect !== 'function') {
-      throw new ConfigurationError('postgresStore needs a pg.Pool (an object with query() and connect())');
+      throw ConfigurationError.from([{ path: 'pool', message: 'must be a pg.Pool (an object with query() and connect())' }], 'Invalid postgresStore options');
     }
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
     this.ownsPool = options.ownsPool ?? false;
