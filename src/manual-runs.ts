@@ -104,18 +104,21 @@ export async function checkRunItem(
   }
   issues.push(...unknownKeyIssues(item, [...RUN_ITEM_KEYS, ...extraKeys], prefix));
   const { payload, priority } = item as RunManyItem;
+  let validPayload = true;
   if (payload !== undefined) {
     try {
       await registry.validate(taskType, payload);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
+      validPayload = false;
       for (const issue of error.issues) issues.push({ path: `${prefix}${issue.path}`, message: issue.message });
     }
   }
   const badPriority = priorityIssue(`${prefix}priority`, priority);
   if (badPriority) issues.push(badPriority);
   const at = runTimeOf(item as RunTimeOptions, now, prefix, issues);
-  return { ...(payload !== undefined ? { payload: structuredClone(payload) } : {}), ...(priority !== undefined ? { priority } : {}), at };
+  // A refused payload is not copied: it may be nested deeper than any copy can follow.
+  return { ...(payload !== undefined && validPayload ? { payload: structuredClone(payload) } : {}), ...(priority !== undefined ? { priority } : {}), at };
 }
 
 /** What `insertManualRuns` did. */

@@ -44,6 +44,8 @@ describe('jobs over HTTP', () => {
     // Only admins enqueue for someone else.
     await h.http.post('/api/scheduler/jobs').set(h.a).send({ ...notify, owner: 'user-b' }).expect(400);
     expect((await h.http.post('/api/scheduler/jobs').set(h.admin).send({ ...notify, owner: 'user-b' }).expect(202)).body.owner).toBe('user-b');
+    // An admin's owner that is not an owner string is refused, not silently replaced by the admin.
+    await h.http.post('/api/scheduler/jobs').set(h.admin).send({ ...notify, owner: 123 }).expect(400);
     const bad = await h.http.post('/api/scheduler/jobs').set(h.a).send({ ...notify, runAt: '2031-01-01T00:00:00Z', delayMs: 1 }).expect(400);
     expect(bad.body.error.issues).toEqual([expect.objectContaining({ path: 'runAt' })]);
   });

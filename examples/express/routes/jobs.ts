@@ -13,8 +13,9 @@ const JOB_FIELDS = ['taskType', 'payload', 'runAt', 'delayMs', 'priority', 'idem
 export function jobRoutes(router: Router, scheduler: Scheduler): void {
   const queue = (res: Response, owner: unknown) => {
     const { sub, admin } = principalOf(res);
-    // A non-admin naming another owner gets the scoped view's 400.
-    return admin ? scheduler.forOwner(typeof owner === 'string' ? owner : sub) : scheduler.forOwner(sub);
+    // A non-admin naming another owner gets the scoped view's 400; so does an admin's `owner`
+    // that is not a valid owner (forOwner validates it).
+    return admin ? scheduler.forOwner(owner === undefined ? sub : (owner as string)) : scheduler.forOwner(sub);
   };
 
   router.post('/api/scheduler/jobs', async (req, res) => {
