@@ -4,7 +4,7 @@ import { isValidZone } from './schedules/cron.js';
 import { wallOf, zoneOf } from './schedules/wall-time.js';
 
 /**
- * An exclusion calendar (B4): instants inside it are not fired by triggers that reference it.
+ * An exclusion calendar: instants inside it are not fired by triggers that reference it.
  * Days and weekly windows are read in the calendar's time zone.
  * @example
  * {

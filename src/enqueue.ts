@@ -172,7 +172,7 @@ async function queueTrigger(engine: ApiContext, owner: string, taskType: string)
 export interface EnqueueApi<S extends SchemaMap> {
   /**
    * Enqueues a run of `taskType` with `payload` (checked against the handler's schema), now or
-   * at `runAt` / after `delayMs`, with no trigger to name (B11). Resolves once the run is stored.
+   * at `runAt` / after `delayMs`, with no trigger to name. Resolves once the run is stored.
    * @example await scheduler.enqueue('send-report', { to: 'a@example.com' }, { delayMs: 20 * 60_000, idempotencyKey: 'order-42' });
    */
   enqueue<K extends keyof S & string>(taskType: K, payload: PayloadOf<S, K>, options?: EnqueueOptions): Promise<RunRecord>;

@@ -2,7 +2,7 @@ import type { Engine } from './engine.js';
 import { describeError } from './errors.js';
 import type { WaitingRuns } from './waiting-runs.js';
 
-/** What `scheduler.health()` reports (R12). */
+/** What `scheduler.health()` reports. */
 export interface HealthReport {
   /** `ok`: started and the store and lock store answer; `degraded`: store or lock-store errors; `stopped`: not started. */
   status: 'ok' | 'degraded' | 'stopped';

@@ -66,7 +66,7 @@ export interface SchedulerOptions<S extends SchemaMap = SchemaMap> {
   /** Default overlap policy of new triggers. Default `queue`. */
   overlap?: OverlapPolicy;
   /**
-   * Exclusion calendars that triggers reference by name in `timing.calendars` (B4). Every
+   * Exclusion calendars that triggers reference by name in `timing.calendars`. Every
    * instance sharing a store must define the same calendars.
    * @example { 'fr-holidays': { timezone: 'Europe/Paris', dates: ['2026-12-25'] } }
    */

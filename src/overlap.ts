@@ -19,7 +19,7 @@ export interface OverlapHooks {
 
 /**
  * Takes the lock `trigger:<id>` for a run (policies other than `allow`); when another run of the
- * trigger holds it, applies the run's overlap policy across instances (B2).
+ * trigger holds it, applies the run's overlap policy across instances.
  */
 export async function decideOverlap(engine: Engine, run: RunRecord, token: string, now: Date, hooks: OverlapHooks): Promise<OverlapDecision> {
   let lock: Lock | null;

@@ -27,7 +27,7 @@ const PAGE = 500;
 const MAX_DATA_BYTES = 256 * 1024;
 
 /**
- * Fires the event triggers listening for `name` whose filter matches `data` (R2). Durable: when
+ * Fires the event triggers listening for `name` whose filter matches `data`. Durable: when
  * this resolves, every run is in the store, and each (trigger, event) has exactly one run id.
  */
 export async function publishEvent(engine: ApiContext, name: string, data: unknown, options: PublishOptions, owner?: string): Promise<PublishResult> {

@@ -25,7 +25,7 @@ export interface RetryPolicy {
   readonly maxRetries: number;
 }
 
-/** The highest `maxRetries` accepted (R5). */
+/** The highest `maxRetries` accepted. */
 export const MAX_RETRIES = 10;
 
 export const DEFAULT_RETRY: Required<RetryOptions> = {

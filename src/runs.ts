@@ -20,7 +20,7 @@ export interface RunListQuery extends PageQuery {
   to?: Date;
 }
 
-/** Run history and cancellation (R6, B6). In a scoped view every call is limited to one owner. */
+/** Run history and cancellation. In a scoped view every call is limited to one owner. */
 export interface RunsApi {
   /** Throws NotFoundError when missing or owned by someone else. */
   get(runId: string): Promise<RunRecord>;

@@ -37,7 +37,7 @@ export interface StopOptions {
   graceMs?: number;
 }
 
-/** One owner's view (R15): sees and changes only that owner's triggers and runs. */
+/** One owner's view: sees and changes only that owner's triggers and runs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ScopedScheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   readonly owner: string;
@@ -77,7 +77,7 @@ export interface Scheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   readonly audit: { list(query?: AuditListQuery): Promise<Page<AuditEntry>> };
   forOwner(owner: string): ScopedScheduler<S>;
   /**
-   * Publishes an event (R2): every active event trigger listening for `name` whose filter matches
+   * Publishes an event: every active event trigger listening for `name` whose filter matches
    * `data` gets a run, stored before this resolves (durable), one per (trigger, event id). Works
    * from any instance; `options.id` makes a retried publish idempotent.
    * @example await scheduler.publish('user.signup', { userId: 'u1', plan: 'pro' });
@@ -86,11 +86,11 @@ export interface Scheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
   once<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
   off<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): void;
-  /** The next `count` fire times of any schedule (B8), without creating anything. */
+  /** The next `count` fire times of any schedule, without creating anything. */
   preview(schedule: ScheduleInput, count?: number, from?: Date): Date[];
-  /** Store reachability, dispatch lag, queue depth, running count (R12). */
+  /** Store reachability, dispatch lag, queue depth, running count. */
   health(): Promise<HealthReport>;
-  /** Counters and histograms of this instance (R12). */
+  /** Counters and histograms of this instance. */
   metrics(): MetricsSnapshot;
 }
 

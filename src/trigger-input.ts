@@ -23,7 +23,7 @@ export interface TriggerSettings {
   misfireGraceMs?: number;
   /** What a due run does while the previous one still runs. Default: the scheduler's `overlap` (`queue`). */
   overlap?: OverlapPolicy;
-  /** Start and end dates, a run cap, jitter and exclusion calendars (B3, B4). */
+  /** Start and end dates, a run cap, jitter and exclusion calendars. */
   timing?: TimingInput;
   /** Pause the trigger automatically after this many consecutive failed runs (1..1000). Off by default. */
   pauseAfterFailures?: number;

@@ -61,7 +61,7 @@ const LIST_KEYS = ['owner', 'status', 'taskType', 'name', 'namePrefix', 'sort', 
 export const MAX_RUN_MANY = 10_000;
 
 /**
- * Trigger management (R1, R3). In a scoped view (`Scoped` true) every call is limited to one
+ * Trigger management. In a scoped view (`Scoped` true) every call is limited to one
  * owner, and create inputs may omit `owner`.
  */
 export interface TriggersApi<S extends SchemaMap, Scoped extends boolean = false> {
@@ -96,7 +96,7 @@ export interface TriggersApi<S extends SchemaMap, Scoped extends boolean = false
   resume(id: string, options?: ActorOptions): Promise<TriggerRecord>;
   /**
    * Runs the trigger now (or at `runAt`, or after `delayMs`), whatever its schedule or status
-   * (R3). Given a typed handle from `create`/`upsert`, the payload override is typed by its task type.
+   *. Given a typed handle from `create`/`upsert`, the payload override is typed by its task type.
    */
   runNow<T extends TriggerRef>(trigger: T, options?: RunNowOptions<PayloadFor<S, T>>): Promise<RunRecord>;
   /**
@@ -109,7 +109,7 @@ export interface TriggersApi<S extends SchemaMap, Scoped extends boolean = false
   /** The trigger's next `count` fire times (default 10), with its bounds and calendars applied. */
   preview(id: string, count?: number): Promise<Date[]>;
   /**
-   * Creates the runs of every slot in a past range `[from, to)` (B7) that has no run yet, marked
+   * Creates the runs of every slot in a past range `[from, to)` that has no run yet, marked
    * `source: 'backfill'`. Slots that already ran keep their run (a slot has one run id), so a
    * backfill can be repeated safely. At most 10,000 slots per call.
    */

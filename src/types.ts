@@ -111,7 +111,7 @@ export interface TriggerRecord {
   overlap: OverlapPolicy;
   /** Number of runs created from this trigger's schedule. */
   runCount: number;
-  /** Start and end bounds, run cap, jitter and exclusion calendars (B3, B4). */
+  /** Start and end bounds, run cap, jitter and exclusion calendars. */
   timing?: TriggerTiming;
   /** Automatic pause after this many consecutive failed runs, and the current streak. */
   autoPause?: { afterFailures: number; consecutiveFailures: number };

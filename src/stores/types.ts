@@ -191,7 +191,7 @@ export interface ExpiredLease {
   expired: { instanceId: string; expiresAt: Date };
 }
 
-/** A change another process made, delivered by stores that can notify (B5). */
+/** A change another process made, delivered by stores that can notify. */
 export interface StoreChange {
   kind: 'trigger' | 'run';
   id?: string;
@@ -303,7 +303,7 @@ export interface Store {
 
   /**
    * Optional: call `listener` when another process changes triggers or runs, so the dispatcher
-   * wakes at once instead of at the next poll (B5). Resolves to an unsubscribe function, or to
+   * wakes at once instead of at the next poll. Resolves to an unsubscribe function, or to
    * null when this deployment cannot notify (e.g. MongoDB without a replica set); polling then
    * does the job alone. `onState(false)` reports a broken feed (polling carries on),
    * `onState(true)` that it works again.

@@ -15,7 +15,7 @@ export interface MongoLockStoreOptions {
 }
 
 /**
- * The MongoDB {@link LockStore} (R7): one document per resource, `_id` = resource. Acquiring
+ * The MongoDB {@link LockStore}: one document per resource, `_id` = resource. Acquiring
  * reads the lock and, when it is free, takes it with a compare-and-set upsert on its fence
  * (see {@link acquireWrite}); against a lock taken meanwhile the upsert's insert collides on
  * `_id` (duplicate key), which means "someone else got there first". Renew and release present the token. Correctness rests on `_id` uniqueness and

@@ -364,7 +364,7 @@ export class MongoStore implements Store {
   }
 
   /**
-   * Change streams on triggers and runs (B5) when the server is a replica set member or a
+   * Change streams on triggers and runs when the server is a replica set member or a
    * mongos; null on a standalone server (polling does the job). Rejects when the streams cannot
    * be opened (e.g. no `changeStream` privilege): the engine then polls.
    */

@@ -33,7 +33,7 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Whether `close()` ends the pool. Default false: the host owns the pool. */
   ownsPool?: boolean;
-  /** Whether `subscribe()` opens a LISTEN connection (B5). Default true; false: polling only. */
+  /** Whether `subscribe()` opens a LISTEN connection. Default true; false: polling only. */
   listen?: boolean;
 }
 
