@@ -49,14 +49,13 @@ export interface ScopedScheduler<S extends SchemaMap = any> extends EnqueueApi<S
 
 /**
  * A scheduler instance: start it, register triggers, listen to events. Unscoped `triggers`,
- * `runs` and `audit` are the admin view; `forOwner(owner)` gives a scoped view.
- */
-/**
- * Without a type argument, `Scheduler` is any scheduler (its payloads untyped), so host code such
- * as an HTTP layer can accept every `Scheduler<S>`.
+ * `runs` and `audit` are the admin view; `forOwner(owner)` gives a scoped view. Without a type
+ * argument, `Scheduler` is any scheduler (its payloads untyped), so host code such as an HTTP
+ * layer can accept every `Scheduler<S>`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Scheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
+  /** This instance's name in run history, locks and `health()` (option `instanceId`). */
   readonly instanceId: string;
   /**
    * Starts dispatching and executing. Idempotent; concurrent calls share one promise. Works again
@@ -72,9 +71,13 @@ export interface Scheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
   stop(options?: StopOptions): Promise<void>;
   /** `await using scheduler = createScheduler(...)` stops it at scope exit. */
   [Symbol.asyncDispose](): Promise<void>;
+  /** Create, upsert, sync, change, pause, run and delete triggers of every owner (the admin view). */
   readonly triggers: TriggersApi<S>;
+  /** Run history of every owner, and cancellation. */
   readonly runs: RunsApi;
+  /** The audit trail: who changed what, newest first, cursor-paged. */
   readonly audit: { list(query?: AuditListQuery): Promise<Page<AuditEntry>> };
+  /** A view limited to one owner's triggers, runs and events; throws ValidationError for an invalid owner. */
   forOwner(owner: string): ScopedScheduler<S>;
   /**
    * Publishes an event: every active event trigger listening for `name` whose filter matches
@@ -83,8 +86,11 @@ export interface Scheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
    * @example await scheduler.publish('user.signup', { userId: 'u1', plan: 'pro' });
    */
   publish(name: string, data?: unknown, options?: PublishOptions): Promise<PublishResult>;
+  /** Listens to a lifecycle event (see docs/events.md); returns a function that removes the listener. */
   on<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
+  /** Like `on`, for the next occurrence only. */
   once<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): () => void;
+  /** Removes a listener added with `on` or `once`. */
   off<E extends SchedulerEventName>(event: E, listener: SchedulerListener<E>): void;
   /** The next `count` fire times of any schedule, without creating anything. */
   preview(schedule: ScheduleInput, count?: number, from?: Date): Date[];
