@@ -170,18 +170,10 @@ export interface LeaseRenewal {
  * `now + leaseMs`, lease instance `instanceId`); nothing else of the run changes (its status
  * stays `running`, its `attempt`, `startedAt` and `instanceId` stay those of the lapsed
  * attempt). What becomes of the run (retried after backoff, or failed) is the engine's policy:
- * it writes that outcome with `finishRuns` under `token`.
+ * it writes that outcome with `finishRuns` under `token`. The request has the shape of a claim;
+ * `taskTypes` there are the types this instance has a handler for (so it knows their retry policy).
  */
-export interface ExpiredLeaseClaim {
-  now: Date;
-  instanceId: string;
-  token: string;
-  leaseMs: number;
-  /** At most this many runs. */
-  limit: number;
-  /** Only runs of these task types (those with a handler here, whose retry policy is known); undefined: any. */
-  taskTypes?: readonly string[];
-}
+export type ExpiredLeaseClaim = ClaimRequest;
 
 /** A run taken over by {@link Store.claimExpiredLeases}, and the lease that had lapsed. */
 export interface ExpiredLease {

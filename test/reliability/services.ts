@@ -5,30 +5,20 @@
  * and remove them at the end: the suite never stops, starts or reconfigures the machine's servers.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
-import { missingPostgresBinaries, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import { missingPostgresBinaries, postgresAnswers, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { missingRedisBinary, startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
+import type { PrivateServer } from '../support/free-port.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Whether the machine's PostgreSQL answers (checked once before the suite; never started by it). */
-export async function machinePostgresReady(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function machinePostgresReady(): Promise<boolean> {
+  return postgresAnswers(DATABASE_URL);
 }
 
 /** A server the suite may stop and start: a private one. */
-export type RestartableServer = Pick<PrivatePostgres | PrivateRedis, 'ready' | 'stop' | 'start'>;
+export type RestartableServer = Pick<PrivateServer, 'ready' | 'stop' | 'start'>;
 
 export interface PrivateServers {
   postgres: PrivatePostgres;

@@ -52,3 +52,18 @@ export function removeAtExit(cleanup: () => void): () => void {
   }
   return () => cleanups.delete(cleanup);
 }
+
+/** What every private server of the tests offers: a URL, and stop/start as in a real restart. */
+export interface PrivateServer {
+  readonly url: string;
+  readonly port: number;
+  /** Whether the server answers now. */
+  ready(): Promise<boolean>;
+  /** Stops the server; resolves once it refuses connections. */
+  stop(): Promise<void>;
+  /** Starts the stopped server on the same port; resolves once it answers. */
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  /** Stops the server for good and removes what it left. Never throws. */
+  remove(): Promise<void>;
+}

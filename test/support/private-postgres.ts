@@ -23,24 +23,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort, removeAtExit, waitFor } from './free-port.js';
+import { freePort, removeAtExit, waitFor, type PrivateServer } from './free-port.js';
 
 const run = promisify(execFile);
 const INSTALL = 'install the PostgreSQL server binaries (Debian/Ubuntu: apt-get install postgresql-15; or set PUNCTUAL_PG_BIN to a folder with initdb and pg_ctl)';
 
-export interface PrivatePostgres {
-  /** postgres://postgres@127.0.0.1:<port>/postgres */
-  readonly url: string;
-  readonly port: number;
-  /** Whether the server accepts connections and answers a query now. */
-  ready(): Promise<boolean>;
-  /** Fast shutdown, as in a real restart: open connections are terminated. Resolves once it refuses connections. */
-  stop(): Promise<void>;
-  /** Starts the stopped server; resolves once it accepts connections. */
-  start(): Promise<void>;
-  restart(): Promise<void>;
-  /** Stops the server (immediate) and deletes its folder. Never throws. */
-  remove(): Promise<void>;
+/** A throwaway cluster: `url` is postgres://postgres@127.0.0.1:<port>/postgres; `stop` is a fast shutdown (open connections terminated). */
+export type PrivatePostgres = PrivateServer;
+
+/**
+ * Whether the PostgreSQL at `url` accepts a connection and answers a query now. A connection from
+ * this process: no process to spawn, so a check takes milliseconds even on a loaded machine and an
+ * outage is dated closely.
+ */
+export async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 interface Binaries {
@@ -108,21 +115,7 @@ export async function startPrivatePostgres(options: { maxConnections?: number } 
   const port = await freePort();
   const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=${options.maxConnections ?? 200}`;
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  // A connection and a query from this process: no process to spawn, so a check takes
-  // milliseconds even on a loaded machine and an outage is dated closely.
-  const ready = async (): Promise<boolean> => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
+  const ready = (): Promise<boolean> => postgresAnswers(url);
   const start = async (): Promise<void> => {
     await exec('pg_ctl', ['-D', data, '-o', serverOptions, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
     await waitFor(ready, 30_000, `private PostgreSQL on port ${port} did not accept connections`);

@@ -15,25 +15,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort, removeAtExit, waitFor } from './free-port.js';
+import { freePort, removeAtExit, waitFor, type PrivateServer } from './free-port.js';
 
 const BINARY = process.env.PUNCTUAL_REDIS_SERVER ?? 'redis-server';
 const INSTALL = 'install redis-server (Debian/Ubuntu: apt-get install redis-server; or set PUNCTUAL_REDIS_SERVER to its path)';
 
-export interface PrivateRedis {
-  /** redis://127.0.0.1:<port> */
-  readonly url: string;
-  readonly port: number;
-  /** Whether the server answers PING now. */
-  ready(): Promise<boolean>;
-  /** Kills the server (SIGTERM, no save); resolves once it has exited. */
-  stop(): Promise<void>;
-  /** Starts it again on the same port, empty; resolves once it answers PING. */
-  start(): Promise<void>;
-  restart(): Promise<void>;
-  /** Stops the server for good. Never throws. */
-  remove(): Promise<void>;
-}
+/** A throwaway `redis-server`: `url` is redis://127.0.0.1:<port>; `stop` is SIGTERM without a save, `start` comes back empty. */
+export type PrivateRedis = PrivateServer;
 
 /** Null when a private Redis can be started here; otherwise what to install, for a skip message. */
 export function missingRedisBinary(): string | null {

@@ -24,7 +24,7 @@ export interface MongoLockStoreOptions {
  * Uses plain update operators only (no pipeline updates). Never closes the client.
  * @example
  * const locks = mongoLockStore(db);
- * const lock = await locks.acquire({ resource: 'report', owner: 'instance-1', token: 't1', ttlMs: 30_000, now: new Date() });
+ * const lock = await locks.acquire({ resource: 'report', owner: 'instance-1', token: 't1', ttlMs: 30_000, now: new Date(clock.now()) });
  */
 export class MongoLockStore implements LockStore {
   readonly kind = 'mongodb';
