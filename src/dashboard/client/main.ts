@@ -1,6 +1,6 @@
 /** The dashboard's single page: a hash router over five pages, and the live connection state. */
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { liveState, onLive, settings } from './api.js';
 import { html } from './html.js';
 import { HealthPage } from './pages/health.js';
@@ -33,8 +33,10 @@ function App() {
     const off = onLive(() => {});
     return () => (removeEventListener('hashchange', changed), off());
   }, []);
-  useEffect(() => {
+  useLayoutEffect(() => {
     // Moves focus to the new page's main region, so keyboard and screen-reader users land on it.
+    // A layout effect: in the same task as the new page's render, so there is no moment where the
+    // page shows and focus is still on the old link.
     heading.current?.focus();
   }, [route.page, route.id]);
 
