@@ -6,6 +6,7 @@
  *   npm run bench                      # everything, 3 repetitions (about an hour)
  *   npm run bench -- --quick           # small sizes, one repetition (under 2 minutes)
  *   npm run bench -- --only throughput --systems punctual-postgres,graphile-worker --reps 5
+ *   npm run bench -- --only fanout --systems punctual-memory --profile --trace-gc   # CPU profile + GC log per repetition
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPunctual } from './lib/build.js';
+import { captureStdout, collectProfile, DEFAULT_DIAGNOSTICS_DIR, diagnosticArgs, diagnostics, gcHeadline, summarizeGc, withDefaultDirs } from './lib/diagnostics.js';
 import { FULL, QUICK } from './lib/params.js';
 import { machine, renderReport, type Cell } from './lib/report.js';
 import { ensureDatabase, serverVersions } from './lib/services.js';
@@ -25,6 +27,7 @@ const root = dirname(here);
 const ALL_SYSTEMS = ['punctual-memory', 'punctual-postgres', 'bullmq', 'graphile-worker', 'pg-boss', 'agenda-postgres', 'agenda-mongo'] as const;
 
 const { values } = parseArgs({
+  args: withDefaultDirs(process.argv.slice(2), ['--profile', '--trace-gc']),
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
@@ -33,6 +36,8 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     out: { type: 'string' },
     'punctual-src': { type: 'string' },
+    profile: { type: 'string' },
+    'trace-gc': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -40,7 +45,11 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--systems ${ALL_SYSTEMS.join(',')}]
                         [--settings default,tuned] [--reps N] [--out file.md] [--punctual-src DIR]
-  --punctual-src DIR  measure punctual built from DIR/src (another checkout or version), to compare two versions`);
+                        [--profile [DIR]] [--trace-gc [DIR]]
+  --punctual-src DIR  measure punctual built from DIR/src (another checkout or version), to compare two versions
+  --profile [DIR]     write a V8 CPU profile per repetition to DIR/<system>-<scenario>-<setting>-rep<N>.cpuprofile
+                      (default DIR: ${DEFAULT_DIAGNOSTICS_DIR}); open it in Chrome DevTools or speedscope
+  --trace-gc [DIR]    run each repetition with --trace-gc, its log in DIR/<...>.gc.log, GC totals printed per repetition`);
   process.exit(0);
 }
 
@@ -55,6 +64,7 @@ const list = (value: string | undefined, all: readonly string[], what: string): 
 const scenarios = list(values.only, SCENARIOS, 'scenario') as ScenarioId[];
 const settings = list(values.settings ?? (values.quick ? 'tuned' : undefined), ['default', 'tuned'], 'setting') as Setting[];
 const params = values.quick ? QUICK : FULL;
+const diag = diagnostics(values.profile, values['trace-gc'], root);
 const reps = values.reps ? Number(values.reps) : values.quick ? 1 : 3;
 if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
 
@@ -86,10 +96,11 @@ function runChild(spec: ChildSpec, timeoutMs: number, onProgress: (text: string)
   return new Promise((resolve) => {
     const child = fork(join(here, 'lib', 'child.ts'), [JSON.stringify(spec)], {
       cwd: root,
-      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096'],
+      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...diagnosticArgs(diag, spec)],
       env: { ...process.env, TSX_TSCONFIG_PATH: join(here, 'tsconfig.json') },
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      stdio: ['ignore', diag.gcDir ? 'pipe' : 'inherit', 'pipe', 'ipc'],
     });
+    const gcLog = captureStdout(diag, spec, child.stdout);
     let settled: Outcome | { skip: string } | { error: string } | null = null;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -107,7 +118,14 @@ function runChild(spec: ChildSpec, timeoutMs: number, onProgress: (text: string)
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve(settled ?? { error: `exited with code ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}` });
+      const result = settled ?? { error: `exited with code ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}` };
+      const profile = collectProfile(diag, spec);
+      if (profile) onProgress(`CPU profile: ${profile}`);
+      if (!gcLog) return resolve(result);
+      void gcLog.then((path) => {
+        onProgress(`${gcHeadline(summarizeGc(path))} (whole process; ${path})`);
+        resolve(result);
+      });
     });
   });
 }
@@ -139,6 +157,8 @@ async function main(): Promise<void> {
   console.log(`punctual bench${values.quick ? ' --quick' : ''}: ${plan.length} runs (${scenarios.join(', ')}) on ${systems.join(', ')}; ${reps} repetition(s)`);
   console.log(`machine: ${before.cores} cores, ${before.memoryGb} GB, Node ${process.versions.node}, PostgreSQL ${versions.postgres ?? '-'}, Redis ${versions.redis ?? '-'}, load ${before.load}`);
   for (const [system, reason] of Object.entries(skipped)) console.log(`skipping ${system}: ${reason}`);
+  if (diag.profileDir) console.log(`CPU profiles: ${diag.profileDir}/<system-scenario-setting-repN>.cpuprofile`);
+  if (diag.gcDir) console.log(`GC traces: ${diag.gcDir}/<system-scenario-setting-repN>.gc.log`);
 
   const cells = new Map<string, Cell>();
   /** The 1-minute load average before each repetition: how busy the shared machine was. */
