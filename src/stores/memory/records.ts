@@ -1,4 +1,4 @@
-import type { AttemptRecord, RunRecord, TriggerRecord } from '../../types.js';
+import type { AttemptRecord, RunRecord } from '../../types.js';
 
 /**
  * A deep copy, so callers never share objects with what the memory store holds. Records are
@@ -80,23 +80,6 @@ export function copyRun(run: RunRecord): RunRecord {
   return next;
 }
 
-/** A deep copy of a trigger record, like {@link copyRun}: the window reads copy thousands at a time. */
-export function copyTrigger(trigger: TriggerRecord): TriggerRecord {
-  const next: TriggerRecord = {
-    ...trigger,
-    schedule: trigger.schedule.kind === 'event' ? copy(trigger.schedule) : { ...trigger.schedule },
-    nextFireAt: copyDate(trigger.nextFireAt),
-    createdAt: copyDate(trigger.createdAt),
-    updatedAt: copyDate(trigger.updatedAt),
-  };
-  if (typeof trigger.payload === 'object' && trigger.payload !== null) next.payload = copy(trigger.payload);
-  if (trigger.retry) next.retry = copy(trigger.retry);
-  if (trigger.timing) next.timing = copy(trigger.timing);
-  if (trigger.autoPause) next.autoPause = { ...trigger.autoPause };
-  if (trigger.metadata) next.metadata = copy(trigger.metadata);
-  return next;
-}
-
 /** Orders strings by UTF-16 code units (stable, locale-free), like a binary database collation. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -128,22 +111,4 @@ export function keysetPage<T>(
   const rest = after ? keyed.filter((k) => comparePositions(k.position, after, desc) > 0) : keyed;
   rest.sort((a, b) => comparePositions(a.position, b.position, desc));
   return rest.slice(0, Math.max(0, limit)).map((k) => copyItem(k.item));
-}
-
-/** Adds `id` to the set kept under `key`, creating the set on first use. */
-export function addToIndex(index: Map<string, Set<string>>, key: string, id: string): void {
-  let ids = index.get(key);
-  if (!ids) {
-    ids = new Set();
-    index.set(key, ids);
-  }
-  ids.add(id);
-}
-
-/** Removes `id` from the set under `key`, dropping the set when it empties. */
-export function removeFromIndex(index: Map<string, Set<string>>, key: string, id: string): void {
-  const ids = index.get(key);
-  if (!ids) return;
-  ids.delete(id);
-  if (ids.size === 0) index.delete(key);
 }

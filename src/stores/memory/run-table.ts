@@ -2,7 +2,8 @@ import { FINAL_RUN_STATUSES } from '../../types.js';
 import type { RunRecord, RunStatus } from '../../types.js';
 import type { ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery } from '../types.js';
 import { ClaimQueue } from './claim-queue.js';
-import { addToIndex, copy, copyAttempt, copyRun, keysetPage, removeFromIndex } from './records.js';
+import { IdSets } from './id-sets.js';
+import { copy, copyAttempt, copyRun, keysetPage } from './records.js';
 import { TimeIndex } from './time-index.js';
 
 interface StoredRun {
@@ -31,8 +32,8 @@ function isLeased(run: RunRecord): run is RunRecord & { lease: NonNullable<RunRe
  */
 export class RunTable {
   private readonly runs = new Map<string, StoredRun>();
-  private readonly idsByTrigger = new Map<string, Set<string>>();
-  private readonly idsByOwner = new Map<string, Set<string>>();
+  private readonly idsByTrigger = new IdSets();
+  private readonly idsByOwner = new IdSets();
   private readonly isLive = (ref: { id: string; seq: number }): boolean => this.runs.get(ref.id)?.seq === ref.seq;
   private readonly claimable = new ClaimQueue(this.isLive);
   private readonly leases = new TimeIndex(this.isLive);
@@ -61,9 +62,9 @@ export class RunTable {
   list(query: RunQuery): RunRecord[] {
     const ids =
       query.triggerId !== undefined
-        ? (this.idsByTrigger.get(query.triggerId) ?? [])
+        ? this.idsByTrigger.ids(query.triggerId)
         : query.owner !== undefined
-          ? (this.idsByOwner.get(query.owner) ?? [])
+          ? this.idsByOwner.ids(query.owner)
           : this.runs.keys();
     const from = query.from?.getTime();
     const to = query.to?.getTime();
@@ -197,7 +198,7 @@ export class RunTable {
   cancelPending(triggerId: string, now: Date, retentionMs: number): number {
     const at = now.getTime();
     let cancelled = 0;
-    for (const id of [...(this.idsByTrigger.get(triggerId) ?? [])]) {
+    for (const id of [...this.idsByTrigger.ids(triggerId)]) {
       const run = this.record(id);
       if (run.status !== 'pending') continue;
       this.put({ ...run, status: 'cancelled', finishedAt: new Date(at), expiresAt: new Date(at + retentionMs), lease: null });
@@ -238,8 +239,8 @@ export class RunTable {
     const seq = ++this.seq;
     this.runs.set(record.id, { record, seq });
     if (moved) {
-      addToIndex(this.idsByTrigger, record.triggerId, record.id);
-      addToIndex(this.idsByOwner, record.owner, record.id);
+      this.idsByTrigger.add(record.triggerId, record.id);
+      this.idsByOwner.add(record.owner, record.id);
     }
     if (record.status === 'pending') {
       this.claimable.add({
@@ -264,8 +265,8 @@ export class RunTable {
   }
 
   private unindex(record: RunRecord): void {
-    removeFromIndex(this.idsByTrigger, record.triggerId, record.id);
-    removeFromIndex(this.idsByOwner, record.owner, record.id);
+    this.idsByTrigger.remove(record.triggerId, record.id);
+    this.idsByOwner.remove(record.owner, record.id);
     this.uncount(record);
   }
 
