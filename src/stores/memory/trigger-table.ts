@@ -4,13 +4,13 @@ import type { TriggerRecord } from '../../types.js';
 import type { TriggerQuery } from '../types.js';
 import { EventIndex } from './event-index.js';
 import { compareStrings, keysetPage, type SortPosition } from './records.js';
-import { RowBuilder, type TriggerRow } from './trigger-row.js';
+import { fireAtOf, RowBuilder, type TriggerRow } from './trigger-row.js';
 
 /** Due entries below this many are never worth compacting away. */
 const COMPACT_SLACK = 1_024;
 
 function byFireTime(a: TriggerRow, b: TriggerRow): number {
-  return a.nextFireAt - b.nextFireAt || compareStrings(a.id, b.id);
+  return a.fireAt - b.fireAt || compareStrings(a.id, b.id);
 }
 
 /** The event name of an active event trigger; undefined for any other trigger. */
@@ -21,7 +21,7 @@ function activeEvent(row: TriggerRow): string | undefined {
 /**
  * The memory store's triggers, held as compact immutable {@link TriggerRow}s: a map by id, a
  * unique name index per owner (which also lists an owner's triggers), a heap of the active
- * rows by `nextFireAt` and an {@link EventIndex} of active event triggers by event name.
+ * rows by next fire time and an {@link EventIndex} of active event triggers by event name.
  * The due heap holds rows themselves: an entry is live while its row is the one stored under
  * its id; a rewrite pushes the new row and the old entry is dropped lazily. Everything runs
  * synchronously; inputs are copied in and results copied out.
@@ -103,8 +103,8 @@ export class TriggerTable {
   findDue(until: Date, limit: number): TriggerRecord[] {
     // Stale entries at the top go for good (each once): the walk below would pass them every time.
     for (let top = this.due.peek(); top && !this.isLive(top); top = this.due.peek()) this.due.pop();
-    const end = until.getTime();
-    return this.due.firstItems(limit, (row) => row.nextFireAt > end, this.isLive).map((row) => row.toRecord());
+    const end = fireAtOf(until.getTime());
+    return this.due.firstItems(limit, (row) => row.fireAt > end, this.isLive).map((row) => row.toRecord());
   }
 
   /** Active triggers with an event schedule for `event`, by `createdAt` then `id`, paged. */
