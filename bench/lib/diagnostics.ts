@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { ChildSpec } from './types.js';
 
 /** Where `--profile` and `--trace-gc` write when given no directory. */
-export const DEFAULT_DIAGNOSTICS_DIR = 'bench/results/profiles';
+export const DEFAULT_DIAGNOSTICS_DIR = 'bench/profiles';
 
 /** What the command line asked for: absolute directories, or null when off. */
 export interface Diagnostics {
