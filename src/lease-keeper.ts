@@ -4,9 +4,9 @@ import type { Reporter } from './reporter.js';
 import { CancelledError, LeaseLostError } from './errors.js';
 
 /**
- * Keeps the leases and trigger locks of the runs an instance holds. Lease and lock renewals
- * run apart, so a slow lock store cannot hold up leases, and at most one of each is in flight
- * per run, so a slow store does not stack them up.
+ * Keeps the leases and trigger locks of the runs an instance holds. All the leases due at one
+ * tick are renewed in one store call; lock renewals run apart, so a slow lock store cannot hold
+ * up leases, and at most one of each is in flight per run, so a slow store does not stack them up.
  */
 export class LeaseKeeper {
   constructor(
@@ -14,16 +14,18 @@ export class LeaseKeeper {
     private readonly reporter: Reporter,
   ) {}
 
-  /** Renews what `runs` hold; a run whose lease already expired is aborted instead. */
+  /** Renews what `runs` hold, every lease in one store call; a run whose lease already expired is aborted instead. */
   renewAll(runs: Iterable<ActiveRun>, now: Date): void {
+    const leases: ActiveRun[] = [];
     for (const active of runs) {
       if (now.getTime() >= active.leaseExpiresAt) {
         active.controller.abort(new LeaseLostError('the lease expired before it could be renewed'));
         continue;
       }
-      if (!active.renewingLease) void this.renewLease(active, now);
+      if (!active.renewingLease) leases.push(active);
       if (active.lock && !active.renewingLock) void this.renewLock(active, now);
     }
+    void this.renewLeases(leases, now);
   }
 
   /**
@@ -32,23 +34,30 @@ export class LeaseKeeper {
    * outage the outcome is written, not the handler run again. No trigger lock: it was released.
    */
   keepWriting(runs: Iterable<ActiveRun>, now: Date): void {
-    for (const active of runs) if (!active.renewingLease) void this.renewLease(active, now);
+    const leases: ActiveRun[] = [];
+    for (const active of runs) if (!active.renewingLease) leases.push(active);
+    void this.renewLeases(leases, now);
   }
 
-  private async renewLease(active: ActiveRun, now: Date): Promise<void> {
+  /** One `renewLeases` call for `leases`; each run then learns whether it still holds its lease, or was cancelled. */
+  private async renewLeases(leases: readonly ActiveRun[], now: Date): Promise<void> {
+    if (leases.length === 0) return;
     const { engine } = this;
     const expiresAt = new Date(now.getTime() + engine.options.leaseMs);
-    active.renewingLease = true;
+    for (const active of leases) active.renewingLease = true;
     try {
-      const renewal = await engine.store.renewLease(active.run.id, active.token, expiresAt);
-      this.reporter.succeeded('renewLease');
-      if (!renewal.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
-      active.leaseExpiresAt = expiresAt.getTime();
-      if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
+      const renewals = await engine.store.renewLeases(leases.map((active) => ({ runId: active.run.id, token: active.token, expiresAt })));
+      this.reporter.succeeded('renewLeases');
+      leases.forEach((active, i) => {
+        const renewal = renewals[i];
+        if (!renewal?.held) return active.controller.abort(new LeaseLostError('another instance holds this run now'));
+        active.leaseExpiresAt = expiresAt.getTime();
+        if (renewal.cancelRequested) active.controller.abort(new CancelledError('the run was cancelled'));
+      });
     } catch (error) {
-      this.reporter.failed('renewLease', error);
+      this.reporter.failed('renewLeases', error);
     } finally {
-      active.renewingLease = false;
+      for (const active of leases) active.renewingLease = false;
     }
   }
 

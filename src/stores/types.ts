@@ -156,6 +156,13 @@ export type RunFinish = {
     }
 );
 
+/** One lease to renew (see `Store.renewLeases`): extend it to `expiresAt` if `token` still holds `runId`. */
+export interface LeaseRenewalRequest {
+  runId: string;
+  token: string;
+  expiresAt: Date;
+}
+
 /** The result of renewing a lease. */
 export interface LeaseRenewal {
   /** False when the token no longer holds the run: the caller must stop. */
@@ -248,8 +255,13 @@ export interface Store {
    * Read-only; called once every few polls, so it may read every due pending run.
    */
   countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]>;
-  /** Extend the lease if `token` still holds it; also reports a cancel request. */
-  renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal>;
+  /**
+   * Extend each lease its token still holds (to its `expiresAt`), in one call however many;
+   * also reports each run's cancel request. Results in input order; `held: false` when the
+   * token no longer holds the run (nothing written for it). A repeated run and token gets the
+   * same answer as its first occurrence.
+   */
+  renewLeases(renewals: readonly LeaseRenewalRequest[]): Promise<LeaseRenewal[]>;
   /** Apply each finish if its token still holds the run. Results in input order; false: lease lost, nothing written. */
   finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]>;
   /** Store progress if `token` holds the run. */

@@ -3,6 +3,7 @@ import type { Store } from '../stores/types.js';
 import { auditAndCapabilityContract } from './store-contract/audit.js';
 import { makeContext } from './store-contract/context.js';
 import { jsonContract } from './store-contract/json.js';
+import { leaseContract } from './store-contract/leases.js';
 import { listingContract } from './store-contract/listing.js';
 import { deployContract } from './store-contract/deploys.js';
 import { runContract } from './store-contract/runs.js';
@@ -50,6 +51,7 @@ export function storeContract(name: string, factory: StoreFactory, options: Stor
     const ctx = makeContext(() => store);
     triggerContract(ctx);
     runContract(ctx);
+    leaseContract(ctx);
     listingContract(ctx);
     auditAndCapabilityContract(ctx, options);
     deployContract(ctx);

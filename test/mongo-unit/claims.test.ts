@@ -63,21 +63,55 @@ describe('MongoDB claimExpiredLeases', () => {
   });
 });
 
-describe('MongoDB renewLease without a findAndModify projection', () => {
-  it('renews in one updateOne when no cancel was requested', async () => {
+describe('MongoDB renewLeases: one bulk write in the usual case', () => {
+  const held = (id: string, token: string) => ({ _id: id, status: 'running', 'lease.token': token });
+  const renewals = [
+    { runId: 'a', token: 'ta', expiresAt: at(9) },
+    { runId: 'b', token: 'tb', expiresAt: at(9) },
+    { runId: 'a', token: 'ta', expiresAt: at(10) },
+  ];
+
+  it('renews every lease in one unordered bulkWrite when all are held without a cancel request', async () => {
     const { store, runs } = fakeDriver();
-    runs.updateOne.mockResolvedValueOnce({ matchedCount: 1 });
-    expect(await store.renewLease('r', 'tok', at(9))).toEqual({ held: true, cancelRequested: false });
-    expect(runs.updateOne.mock.calls[0]?.[0]).toEqual({ _id: 'r', status: 'running', 'lease.token': 'tok', cancelRequested: { $ne: true } });
-    expect(runs.findOneAndUpdate).not.toHaveBeenCalled();
+    runs.bulkWrite.mockResolvedValueOnce({ matchedCount: 2 });
+    expect(await store.renewLeases(renewals)).toEqual([
+      { held: true, cancelRequested: false }, { held: true, cancelRequested: false }, { held: true, cancelRequested: false },
+    ]);
+    expect(runs.bulkWrite).toHaveBeenCalledTimes(1);
+    const [operations, options] = runs.bulkWrite.mock.calls[0] as [unknown[], unknown];
+    expect(operations).toEqual([
+      { updateOne: { filter: { ...held('a', 'ta'), cancelRequested: { $ne: true } }, update: { $set: { 'lease.expiresAt': at(9) } } } },
+      { updateOne: { filter: { ...held('b', 'tb'), cancelRequested: { $ne: true } }, update: { $set: { 'lease.expiresAt': at(9) } } } },
+    ]);
+    expect(options).toEqual({ ordered: false });
+    expect(runs.find).not.toHaveBeenCalled();
+    expect(await store.renewLeases([])).toEqual([]);
   });
 
-  it('reports a cancel request, and a lease lost', async () => {
+  it('tells a cancel request and a lost lease apart with one more bulkWrite and one find', async () => {
     const { store, runs } = fakeDriver();
-    runs.updateOne.mockResolvedValueOnce({ matchedCount: 0 }).mockResolvedValueOnce({ matchedCount: 1 });
-    expect(await store.renewLease('r', 'tok', at(9))).toEqual({ held: true, cancelRequested: true });
-    runs.updateOne.mockResolvedValue({ matchedCount: 0 });
-    expect(await store.renewLease('r', 'tok', at(9))).toEqual({ held: false, cancelRequested: false });
+    runs.bulkWrite.mockResolvedValueOnce({ matchedCount: 0 }).mockResolvedValueOnce({ matchedCount: 1 });
+    runs.find.mockReturnValueOnce(cursor([
+      { _id: 'a', status: 'running', lease: { token: 'ta' }, cancelRequested: true },
+      { _id: 'b', status: 'running', lease: { token: 'someone-else' }, cancelRequested: false },
+    ]));
+    expect(await store.renewLeases(renewals)).toEqual([
+      { held: true, cancelRequested: true }, { held: false, cancelRequested: false }, { held: true, cancelRequested: true },
+    ]);
+    expect((runs.bulkWrite.mock.calls[1] as [unknown[]])[0]).toEqual([
+      { updateOne: { filter: held('a', 'ta'), update: { $set: { 'lease.expiresAt': at(9) } } } },
+      { updateOne: { filter: held('b', 'tb'), update: { $set: { 'lease.expiresAt': at(9) } } } },
+    ]);
+    expect(runs.find.mock.calls[0]?.[0]).toEqual({ _id: { $in: ['a', 'b'] } });
+  });
+
+  it('answers a missing run as not held, and a failed write as a StoreError', async () => {
+    const { store, runs } = fakeDriver();
+    runs.bulkWrite.mockResolvedValue({ matchedCount: 0 });
+    runs.find.mockReturnValueOnce(cursor([]));
+    expect(await store.renewLeases([{ runId: 'gone', token: 't', expiresAt: at(9) }])).toEqual([{ held: false, cancelRequested: false }]);
+    runs.bulkWrite.mockRejectedValueOnce(networkError());
+    await expect(store.renewLeases([{ runId: 'a', token: 't', expiresAt: at(9) }])).rejects.toMatchObject({ name: 'StoreError' });
   });
 });
 

@@ -10,7 +10,7 @@ import { mongoStore, type MongoStore } from '../../src/stores/mongo/index.js';
 
 const METHODS = [
   'find', 'findOne', 'insertOne', 'insertMany', 'replaceOne', 'updateOne', 'updateMany', 'deleteOne', 'deleteMany',
-  'findOneAndUpdate', 'findOneAndDelete', 'countDocuments', 'createIndex', 'createIndexes', 'indexes',
+  'findOneAndUpdate', 'findOneAndDelete', 'countDocuments', 'createIndex', 'createIndexes', 'indexes', 'bulkWrite',
 ] as const;
 export type FakeCollection = Record<(typeof METHODS)[number], Mock>;
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type pg from 'pg';
 import { LATEST_VERSION, MIGRATIONS, PostgresStore, postgresStore } from '../../src/stores/postgres/index.js';
+import { RunSql } from '../../src/stores/postgres/run-sql.js';
 import { likePrefix, listStatement, PostgresSql } from '../../src/stores/postgres/sql.js';
 import type { StoreChange } from '../../src/stores/types.js';
 import type { RunRecord, TriggerRecord } from '../../src/types.js';
@@ -69,7 +70,7 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       const tables = await db.query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema],
       );
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['audit', 'locks', 'migrations', 'runs', 'triggers']);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['audit', 'locks', 'migrations', 'run_history', 'runs', 'triggers']);
       await Promise.all(stores.map((s) => s.close()));
     });
 
@@ -276,6 +277,7 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
   describe('query plans at 20,000 rows', () => {
     const schema = randomSchema();
     const sql = new PostgresSql(schema);
+    const runSql = new RunSql(schema);
     const ROWS = 20_000;
     let store: PostgresStore;
 
@@ -316,9 +318,11 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
          FROM generate_series(1, ${ROWS}) AS i`,
         [at(3_600_000)],
       );
-      await db.query(`ANALYZE "${schema}".runs; ANALYZE "${schema}".triggers`);
-      const counts = await db.query(`SELECT (SELECT count(*) FROM "${schema}".runs)::int AS runs, (SELECT count(*) FROM "${schema}".triggers)::int AS triggers`);
-      expect(counts.rows[0]).toEqual({ runs: ROWS, triggers: ROWS });
+      await db.query(`ANALYZE "${schema}".runs; ANALYZE "${schema}".run_history; ANALYZE "${schema}".triggers`);
+      const counts = await db.query(`SELECT (SELECT count(*) FROM "${schema}".runs)::int AS queue,
+        (SELECT count(*) FROM "${schema}".run_history)::int AS history, (SELECT count(*) FROM "${schema}".triggers)::int AS triggers`);
+      // Pending and running runs (2 in 20) are in the queue, finished ones in history.
+      expect(counts.rows[0]).toEqual({ queue: ROWS / 10, history: ROWS - ROWS / 10, triggers: ROWS });
       // Every 4th trigger has an event schedule, ~25 per name; those with i % 10 = 0 are paused.
       const active = Array.from({ length: ROWS }, (_, k) => k + 1).filter((i) => i % 4 === 0 && i % 199 === 8 && i % 10 !== 0);
       expect(active.length).toBeGreaterThan(10);
@@ -327,14 +331,17 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
     });
 
     it.each([
-      ['claim', () => sql.claimRuns(false), () => [at(5_000_000), 'i', 't', at(5_030_000), 50], 'runs_claim_idx'],
-      ['claim by task type', () => sql.claimRuns(true), () => [at(5_000_000), 'i', 't', at(5_030_000), 50, ['task-a']], 'runs_claim_idx'],
+      ['claim', () => runSql.claimRuns(false), () => [at(5_000_000), 'i', 't', at(5_030_000), 50], 'runs_claim_idx'],
+      ['claim by task type', () => runSql.claimRuns(true), () => [at(5_000_000), 'i', 't', at(5_030_000), 50, ['task-a']], 'runs_claim_idx'],
       ['due triggers', () => sql.findDueTriggers, () => [at(3_700_000), 500], 'triggers_due_idx'],
-      ['finish', () => sql.finishRuns, () => [JSON.stringify([{ i: 0, run_id: 'run-x', token: 't1', status: 'completed', finished_at: at(0), duration_ms: 1, has_result: false, expires_at: at(1) }])], 'runs_pkey'],
-      ['expired leases', () => sql.claimExpiredLeases(false), () => [at(2_000_000), 'i', 't', at(2_030_000), 100], 'runs_lease_idx'],
-      ['expired leases by task type', () => sql.claimExpiredLeases(true), () => [at(2_000_000), 'i', 't', at(2_030_000), 100, ['task-a']], 'runs_lease_idx'],
-      ['retention', () => sql.purgeExpiredRuns, () => [at(90 * 86_400_000 + 100_000), 1_000], 'runs_expiry_idx'],
-      ['cancel pending runs of a trigger', () => sql.cancelPendingRuns, () => ['trg-7', at(0), at(1)], 'runs_trigger_idx'],
+      ['finish', () => runSql.finishRuns, () => [JSON.stringify([{ i: 0, run_id: 'run-x', token: 't1', status: 'completed', finished_at: at(0), duration_ms: 1, has_result: false, expires_at: at(1) }])], 'runs_pkey'],
+      ['expired leases', () => runSql.claimExpiredLeases(false), () => [at(2_000_000), 'i', 't', at(2_030_000), 100], 'runs_lease_idx'],
+      ['expired leases by task type', () => runSql.claimExpiredLeases(true), () => [at(2_000_000), 'i', 't', at(2_030_000), 100, ['task-a']], 'runs_lease_idx'],
+      ['retention', () => runSql.purgeExpiredRuns, () => [at(90 * 86_400_000 + 100_000), 1_000], 'run_history_expiry_idx'],
+      ['cancel pending runs of a trigger', () => runSql.cancelPendingRuns, () => ['trg-7', at(0), at(1)], 'runs_trigger_idx'],
+      ['renew leases', () => runSql.renewLeases, () => [JSON.stringify([{ i: 0, run_id: 'run-x', token: 't1', expires_at: at(1) }])], 'runs_pkey'],
+      ['get a run (queue)', () => runSql.getRun, () => ['run-x', null], 'runs_pkey'],
+      ['get a run (history)', () => runSql.getRun, () => ['run-x', null], 'run_history_pkey'],
       ['event triggers', () => sql.findEventTriggers, () => ['evt-8', 100, 0], 'triggers_event_idx'],
       ['event triggers, a later page', () => sql.findEventTriggers, () => ['evt-12', 10, 20], 'triggers_event_idx'],
     ] as const)('%s uses its index, with no sequential scan', async (_name, text, values, index) => {
@@ -347,14 +354,11 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
     // the filter selects many rows, no sort either (one owner's triggers, one trigger's runs are
     // few here, and reading them through the index then sorting is the cheaper plan).
     const triggers = () => [`${sql.triggers} t`, sql.triggerSelect] as const;
-    const runs = () => [`${sql.runs} r`, sql.runSelect] as const;
     it.each([
       ['triggers of one owner by createdAt', triggers, { 't.owner': 'owner-7', '(t.created_at, t.id) >': [at(3_600_000), 'trg-bulk-9000'] }, 't.created_at ASC, t.id ASC', /^triggers_(owner_)?created_idx$/, false],
       ['all triggers by createdAt', triggers, { '(t.created_at, t.id) >': [at(3_600_000), 'trg-bulk-9000'] }, 't.created_at ASC, t.id ASC', /^triggers_created_idx$/, true],
       ['all triggers by name, descending', triggers, { '(t.name, t.id) <': ['name-5000', 'trg-bulk-5000'] }, 't.name DESC, t.id DESC', /^triggers_name_idx$/, true],
       ['all triggers by name prefix', triggers, { 't.name LIKE': likePrefix('name-123') }, 't.name ASC, t.id ASC', /^triggers_name_idx$/, true],
-      ['runs of one trigger', runs, { 'r.trigger_id': 'trg-7', '(r.scheduled_for, r.id) <': [at(10_000_000), 'run-x'] }, 'r.scheduled_for DESC, r.id DESC', /^runs_trigger_idx$/, false],
-      ['all runs', runs, { '(r.scheduled_for, r.id) <': [at(10_000_000), 'run-x'] }, 'r.scheduled_for DESC, r.id DESC', /^runs_scheduled_idx$/, true],
     ] as const)('listing %s reads an index from the position', async (_name, table, filters, orderBy, index, sortFree) => {
       const [from, select] = table();
       const statement = listStatement(from, select, filters, orderBy, 51);
@@ -363,11 +367,27 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       if (sortFree) expect(plan.sorts).toBe(0);
       expect(plan.indexes).toEqual(expect.arrayContaining([expect.stringMatching(index)]));
     });
+
+    // Run listings read a page from the queue and one from history, each through its own index,
+    // then merge them. One owner's page may read the queue (pending and running runs only, no
+    // owner index there: it would cost two index writes per run) but never scans history.
+    it.each([
+      ['runs of one trigger', { 'r.trigger_id': 'trg-7', '(r.scheduled_for, r.id) <': [at(10_000_000), 'run-x'] }, undefined, ['runs_trigger_idx', 'run_history_trigger_idx'], []],
+      ['runs of one owner', { 'r.owner': 'owner-1', '(r.scheduled_for, r.id) <': [at(10_000_000), 'run-x'] }, undefined, ['run_history_owner_idx'], ['runs']],
+      ['all runs', { '(r.scheduled_for, r.id) <': [at(10_000_000), 'run-x'] }, undefined, ['runs_scheduled_idx', 'run_history_scheduled_idx'], []],
+      ['finished runs of one trigger', { 'r.trigger_id': 'trg-7', 'r.status': 'completed' }, 'completed', ['run_history_trigger_idx'], []],
+      ['running runs of one trigger', { 'r.trigger_id': 'trg-7', 'r.status': 'running' }, 'running', ['runs_trigger_idx'], []],
+    ] as const)('listing %s reads an index from the position', async (_name, filters, status, indexes, queueScan) => {
+      const statement = runSql.listRuns(filters, status, 51);
+      const plan = await explain(statement.text, statement.values);
+      expect(plan.seqScans.filter((table) => !(queueScan as readonly string[]).includes(table as string))).toEqual([]);
+      expect(plan.indexes).toEqual(expect.arrayContaining([...indexes]));
+    });
   });
 
   describe('claim plans whatever the statistics say', () => {
     const schema = randomSchema();
-    const sql = new PostgresSql(schema);
+    const sql = new RunSql(schema);
     const PENDING = 5_000;
     let store: PostgresStore;
 
@@ -408,7 +428,7 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
 
     // Statistics taken while the queue was empty, then a burst of work: the same wrong guess.
     it.each(claims)('%s: with statistics from when nothing was pending', async (_name, text, values) => {
-      await db.query(`UPDATE "${schema}".runs SET status = 'completed', finished_at = $1, expires_at = $1`, [at(0)]);
+      await db.query(`DELETE FROM "${schema}".runs`);
       await db.query(`ANALYZE "${schema}".runs`);
       await insertPending();
       await expectIndexWalk(text(), values);

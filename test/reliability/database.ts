@@ -85,11 +85,16 @@ export class Database {
     return `"${this.schema}".${name}`;
   }
 
+  /** Every run: the queue (pending, running) and the history (final runs), which hold the same columns. */
+  private allRuns(): string {
+    return `(SELECT * FROM ${this.table('runs')} UNION ALL SELECT * FROM ${this.table('run_history')})`;
+  }
+
   async runs(): Promise<RunRow[]> {
     const { rows } = await this.pool.query(
       `SELECT id, trigger_id, source, status, overlap, attempt, attempts::text AS attempts, scheduled_for, created_at,
          started_at, finished_at, instance_id, lease_token, error::text AS error
-       FROM ${this.table('runs')}`,
+       FROM ${this.allRuns()} r`,
     );
     return rows.map((r) => ({
       id: r.id,
@@ -129,13 +134,13 @@ export class Database {
    */
   async runSnapshot(id: string, options: { ignoreLeaseExpiry?: boolean } = {}): Promise<string> {
     const row = options.ignoreLeaseExpiry ? `to_jsonb(r) - 'lease_expires_at'` : 'to_jsonb(r)';
-    const { rows } = await this.pool.query(`SELECT (${row})::text AS row FROM ${this.table('runs')} r WHERE id = $1`, [id]);
+    const { rows } = await this.pool.query(`SELECT (${row})::text AS row FROM ${this.allRuns()} r WHERE id = $1`, [id]);
     return (rows[0]?.row as string | undefined) ?? 'missing';
   }
 
   async countRuns(filter: 'schedule' | 'open'): Promise<number> {
     const where = filter === 'schedule' ? `source = 'schedule'` : `status IN ('pending', 'running')`;
-    const { rows } = await this.pool.query(`SELECT count(*)::integer AS n FROM ${this.table('runs')} WHERE ${where}`);
+    const { rows } = await this.pool.query(`SELECT count(*)::integer AS n FROM ${this.allRuns()} r WHERE ${where}`);
     return rows[0].n as number;
   }
 

@@ -7,6 +7,7 @@ import type {
   ClaimRequest,
   DueRunCount,
   LeaseRenewal,
+  LeaseRenewalRequest,
   ExpiredLease,
   ExpiredLeaseClaim,
   RunFinish,
@@ -20,6 +21,7 @@ import type {
 import { AuditLog } from './audit-log.js';
 import { RunTable } from './run-table.js';
 import { TriggerTable } from './trigger-table.js';
+import { renewEachLeaseOnce } from '../first-per-lease.js';
 
 /**
  * A {@link Store} that keeps everything in process memory: for tests, demos and single-process
@@ -120,8 +122,8 @@ export class MemoryStore implements Store {
     return this.runs.countDueByType(now, exceptTypes);
   }
 
-  async renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
-    return this.runs.renew(runId, token, expiresAt);
+  async renewLeases(renewals: readonly LeaseRenewalRequest[]): Promise<LeaseRenewal[]> {
+    return renewEachLeaseOnce(renewals, async (first) => first.map((r) => this.runs.renew(r.runId, r.token, r.expiresAt)));
   }
 
   async finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> {

@@ -6,7 +6,7 @@ import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, RunRecord, TriggerRecord } from '../../types.js';
 import type {
-  AuditQuery, ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
+  AuditQuery, ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, LeaseRenewalRequest, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
 } from '../types.js';
 import { ChangeFeeds, helloReply, supportsChangeStreams } from './change-feed.js';
@@ -23,6 +23,7 @@ import { nameConflict, TriggerNames } from './names.js';
 import * as q from './queries.js';
 import { claimRuns as claimRunDocs } from './claims.js';
 import { DeploymentNotes } from './deployment-notes.js';
+import { renewLeases as renewLeaseDocs } from './lease-renewals.js';
 import { finishRuns as finishRunDocs } from './run-finishes.js';
 import { fireSlots, withdrawRuns } from './slot-fires.js';
 
@@ -258,21 +259,9 @@ export class MongoStore implements Store {
     });
   }
 
-  /**
-   * Two plain `updateOne`s rather than a findAndModify with a projection (which some
-   * MongoDB-compatible servers ignore): the first renews only a run without a cancel request
-   * (the usual case, one round trip); if it misses, the second renews whatever the token holds,
-   * and a match there means a cancel was requested.
-   */
-  renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
-    return this.op('renewLease', async () => {
-      const update = q.renewUpdate(expiresAt);
-      if ((await this.runs.updateOne({ ...q.heldRun(runId, token), cancelRequested: { $ne: true } }, update)).matchedCount === 1) {
-        return { held: true, cancelRequested: false };
-      }
-      const held = (await this.runs.updateOne(q.heldRun(runId, token), update)).matchedCount === 1;
-      return { held, cancelRequested: held };
-    });
+  /** One bulk write in the usual case; see {@link renewLeaseDocs}. */
+  renewLeases(renewals: readonly LeaseRenewalRequest[]): Promise<LeaseRenewal[]> {
+    return this.op('renewLeases', () => renewLeaseDocs(renewals, this.runs));
   }
 
   /** Each finish on its own; see {@link finishRunDocs} for refused documents and finishes sent again. */

@@ -11,6 +11,7 @@ export interface Migration {
 }
 
 const RUN_STATUS_LIST = `'pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out', 'skipped'`;
+const FINAL_STATUS_LIST = `'completed', 'failed', 'cancelled', 'timed_out', 'skipped'`;
 
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -172,6 +173,42 @@ export const MIGRATIONS: readonly Migration[] = [
     // served by the (owner, name) unique index; the admin view's by this one.
     sql: (s) => `
       CREATE INDEX triggers_name_idx ON ${s}.triggers (name, id);
+    `,
+  },
+  {
+    version: 6,
+    name: 'hot run queue and run history',
+    // `runs` keeps pending and running runs only: the claim, lease, per-trigger and listing
+    // indexes, and free space on each page so updates that touch no indexed column (progress,
+    // cancel requests) stay on the page (HOT). Final runs move to `run_history` (same columns,
+    // same order), which carries the owner and retention indexes. Existing final runs move now.
+    sql: (s) => `
+      CREATE TABLE ${s}.run_history (LIKE ${s}.runs INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+      ALTER TABLE ${s}.run_history ADD CONSTRAINT run_history_pkey PRIMARY KEY (id),
+        ADD CONSTRAINT run_history_final_check CHECK (status IN (${FINAL_STATUS_LIST}));
+      INSERT INTO ${s}.run_history SELECT * FROM ${s}.runs WHERE status IN (${FINAL_STATUS_LIST});
+      DELETE FROM ${s}.runs WHERE status IN (${FINAL_STATUS_LIST});
+      -- listRuns by trigger, by owner, of everyone; purgeExpiredRuns.
+      CREATE INDEX run_history_trigger_idx ON ${s}.run_history (trigger_id, scheduled_for DESC, id DESC);
+      CREATE INDEX run_history_owner_idx ON ${s}.run_history (owner, scheduled_for DESC, id DESC);
+      CREATE INDEX run_history_scheduled_idx ON ${s}.run_history (scheduled_for DESC, id DESC);
+      CREATE INDEX run_history_expiry_idx ON ${s}.run_history (expires_at) WHERE expires_at IS NOT NULL;
+      -- The hot queue: pending and running runs are few, listed through runs_scheduled_idx.
+      DROP INDEX ${s}.runs_owner_idx;
+      DROP INDEX ${s}.runs_expiry_idx;
+      ALTER TABLE ${s}.runs SET (fillfactor = 70),
+        ADD CONSTRAINT runs_hot_check CHECK (status IN ('pending', 'running'));
+      -- Only a retry makes an updated run claimable: a row trigger whose WHEN clause the executor
+      -- checks per row, instead of a statement trigger copying every claimed or renewed row into
+      -- a transition table to look for one.
+      DROP TRIGGER runs_notify_update ON ${s}.runs;
+      CREATE FUNCTION ${s}.notify_run_pending() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify(TG_TABLE_SCHEMA || '_changes', 'run');
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER runs_notify_pending AFTER UPDATE OF status ON ${s}.runs FOR EACH ROW
+        WHEN (NEW.status = 'pending' AND OLD.status <> 'pending') EXECUTE FUNCTION ${s}.notify_run_pending();
     `,
   },
 ];

@@ -1,4 +1,4 @@
-import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import type { Pool } from 'pg';
 import { ConfigurationError, StoppedError } from '../../errors.js';
 import type { LockStore } from '../../locks/types.js';
 import type { AuditEntry, RunRecord, TriggerRecord } from '../../types.js';
@@ -6,9 +6,10 @@ import type {
   AuditQuery,
   ClaimRequest,
   DueRunCount,
-  LeaseRenewal,
   ExpiredLease,
   ExpiredLeaseClaim,
+  LeaseRenewal,
+  LeaseRenewalRequest,
   RunFinish,
   RunQuery,
   SlotFire,
@@ -19,11 +20,12 @@ import type {
   TriggerWrite,
 } from '../types.js';
 import { toStoreError } from './errors.js';
+import { PgExec, type Conflict } from './exec.js';
 import { migrate } from './migrations.js';
 import { ChangeFeed } from './notifications.js';
-import { STORE_TYPES } from './parsers.js';
 import { PostgresLockStore } from './postgres-lock-store.js';
-import { decodeAudit, decodeRun, decodeTrigger, encodeAudit, encodeFinish, encodeRun, encodeTrigger, jsonParam } from './rows.js';
+import { decodeAudit, decodeTrigger, encodeAudit, encodeRun, encodeTrigger } from './rows.js';
+import { PostgresRuns } from './run-store.js';
 import { channelName, DEFAULT_SCHEMA, validateSchemaName } from './schema.js';
 import { likePrefix, listStatement, PostgresSql } from './sql.js';
 
@@ -35,35 +37,6 @@ export interface PostgresStoreOptions {
   ownsPool?: boolean;
   /** Whether `subscribe()` opens a LISTEN connection. Default true; false: polling only. */
   listen?: boolean;
-}
-
-type Conflict = (constraint: string | undefined) => string;
-
-/** Claim order: priority desc, availableAt, scheduledFor, id (code units, as `COLLATE "C"` sorts ASCII). */
-function claimOrder(a: RunRecord, b: RunRecord): number {
-  return (
-    b.priority - a.priority ||
-    a.availableAt.getTime() - b.availableAt.getTime() ||
-    a.scheduledFor.getTime() - b.scheduledFor.getTime() ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
-}
-
-/**
- * The finishes worth sending, with their positions: the first per run and token. A repeat
- * could never apply (if the first applied, it cleared the lease; if not, the token does not
- * hold the run), and leaving it out lets `finishRuns` update each run from one input row.
- */
-function firstPerLease(finishes: readonly RunFinish[]): { finish: RunFinish; i: number }[] {
-  const seen = new Set<string>();
-  const first: { finish: RunFinish; i: number }[] = [];
-  finishes.forEach((finish, i) => {
-    const key = `${finish.runId}\u0000${finish.token}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    first.push({ finish, i });
-  });
-  return first;
 }
 
 /**
@@ -82,6 +55,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly schema: string;
   private readonly sql: PostgresSql;
+  private readonly db: PgExec;
+  private readonly runs: PostgresRuns;
   private readonly ownsPool: boolean;
   private readonly listen: boolean;
   private readonly feeds = new Set<ChangeFeed>();
@@ -99,6 +74,8 @@ export class PostgresStore implements Store {
     this.ownsPool = options.ownsPool ?? false;
     this.listen = options.listen ?? true;
     this.sql = new PostgresSql(this.schema);
+    this.db = new PgExec(pool, (operation) => this.sql.name(operation));
+    this.runs = new PostgresRuns(this.schema, this.db);
     pool.on('error', this.onPoolError);
   }
 
@@ -134,7 +111,7 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.query('ping', 'SELECT 1');
+    await this.db.query('ping', 'SELECT 1');
   }
 
   async insertTrigger(trigger: TriggerRecord): Promise<void> {
@@ -142,11 +119,11 @@ export class PostgresStore implements Store {
       constraint === 'triggers_owner_name_key'
         ? `Owner "${trigger.owner}" already has a trigger named "${trigger.name}"; choose another name.`
         : `A trigger with id "${trigger.id}" already exists.`;
-    await this.query('insertTrigger', this.sql.insertTrigger, [JSON.stringify(encodeTrigger(trigger))], conflict);
+    await this.db.query('insertTrigger', this.sql.insertTrigger, [JSON.stringify(encodeTrigger(trigger))], conflict);
   }
 
   async getTrigger(id: string, owner?: string): Promise<TriggerRecord | null> {
-    const { rows } = await this.query('getTrigger', this.sql.getTrigger, [id, owner ?? null]);
+    const { rows } = await this.db.query('getTrigger', this.sql.getTrigger, [id, owner ?? null]);
     return rows[0] ? decodeTrigger(rows[0]) : null;
   }
 
@@ -168,24 +145,24 @@ export class PostgresStore implements Store {
   async updateTrigger(write: TriggerWrite): Promise<boolean> {
     const conflict: Conflict = () => `Owner "${write.next.owner}" already has a trigger named "${write.next.name}"; choose another name.`;
     const params = [write.id, JSON.stringify(encodeTrigger(write.next)), write.expectedVersion];
-    const result = await this.query('updateTrigger', this.sql.updateTrigger, params, conflict);
+    const result = await this.db.query('updateTrigger', this.sql.updateTrigger, params, conflict);
     return result.rowCount === 1;
   }
 
   async deleteTrigger(id: string, expectedVersion?: number): Promise<boolean> {
-    const result = await this.query('deleteTrigger', this.sql.deleteTrigger, [id, expectedVersion ?? null]);
+    const result = await this.db.query('deleteTrigger', this.sql.deleteTrigger, [id, expectedVersion ?? null]);
     return result.rowCount === 1;
   }
 
   async findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]> {
-    const { rows } = await this.named('findDueTriggers', this.sql.findDueTriggers, [until, limit]);
+    const { rows } = await this.db.named('findDueTriggers', this.sql.findDueTriggers, [until, limit]);
     return rows.map(decodeTrigger);
   }
 
   async findEventTriggers(event: string, limit: number, offset: number): Promise<TriggerRecord[]> {
     const paging = [Math.max(0, Math.floor(limit)), Math.max(0, Math.floor(offset))];
     if (paging[0] === 0) return [];
-    const { rows } = await this.named('findEventTriggers', this.sql.findEventTriggers, [event, ...paging]);
+    const { rows } = await this.db.named('findEventTriggers', this.sql.findEventTriggers, [event, ...paging]);
     return rows.map(decodeTrigger);
   }
 
@@ -200,7 +177,7 @@ export class PostgresStore implements Store {
       run: fire.run ? encodeRun(fire.run) : null,
     }));
     const conflict: Conflict = (constraint) => `A fired trigger's new name is already used by its owner (${constraint ?? 'unique constraint'}).`;
-    const { rows } = await this.named<{ i: number; advanced: boolean; inserted: boolean; run_existed: boolean; retried: boolean }>(
+    const { rows } = await this.db.named<{ i: number; advanced: boolean; inserted: boolean; run_existed: boolean; retried: boolean }>(
       'fireSlots', this.sql.fireSlots, [JSON.stringify(input)], conflict,
     );
     const results = new Array<SlotFireResult>(fires.length).fill('stale');
@@ -214,98 +191,22 @@ export class PostgresStore implements Store {
     return results;
   }
 
-  async insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
-    if (runs.length === 0) return [];
-    const { rows } = await this.named<{ id: string }>('insertRuns', this.sql.insertRuns, [JSON.stringify(runs.map(encodeRun))]);
-    const inserted = new Set(rows.map((row) => row.id));
-    // A repeated id within the batch: only its first occurrence can have been written.
-    return runs.map((run) => inserted.delete(run.id));
-  }
-
-  async getRun(id: string, owner?: string): Promise<RunRecord | null> {
-    const { rows } = await this.query('getRun', this.sql.getRun, [id, owner ?? null]);
-    return rows[0] ? decodeRun(rows[0]) : null;
-  }
-
-  async listRuns(query: RunQuery): Promise<RunRecord[]> {
-    const filters = {
-      'r.owner': query.owner,
-      'r.trigger_id': query.triggerId,
-      'r.status': query.status,
-      'r.task_type': query.taskType,
-      'r.source': query.source,
-      'r.scheduled_for >=': query.from,
-      'r.scheduled_for <': query.to,
-      '(r.scheduled_for, r.id) <': query.after ? [query.after.scheduledFor, query.after.id] : undefined,
-    };
-    return this.list('listRuns', `${this.sql.runs} r`, this.sql.runSelect, filters, 'r.scheduled_for DESC, r.id DESC', query.limit, decodeRun);
-  }
-
-  async claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
-    if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
-    const byType = request.taskTypes !== undefined;
-    const expiresAt = new Date(request.now.getTime() + request.leaseMs);
-    const params: unknown[] = [request.now, request.instanceId, request.token, expiresAt, request.limit];
-    if (byType) params.push([...new Set(request.taskTypes)]);
-    const { rows } = await this.named(byType ? 'claimRunsByType' : 'claimRuns', this.sql.claimRuns(byType), params);
-    return rows.map(decodeRun).sort(claimOrder);
-  }
-
-  async countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
-    const { rows } = await this.named<{ task_type: string; n: number; oldest: Date }>('countDueRunsByType', this.sql.countDueRunsByType, [now, [...new Set(exceptTypes)]]);
-    return rows.map((row) => ({ taskType: row.task_type, count: row.n, oldestAvailableAt: row.oldest }));
-  }
-
-  async renewLease(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> {
-    const { rows } = await this.named<{ cancel_requested: boolean }>('renewLease', this.sql.renewLease, [runId, token, expiresAt]);
-    return rows[0] ? { held: true, cancelRequested: rows[0].cancel_requested } : { held: false, cancelRequested: false };
-  }
-
-  async finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> {
-    if (finishes.length === 0) return [];
-    const input = JSON.stringify(firstPerLease(finishes).map(({ finish, i }) => encodeFinish(finish, i)));
-    const { rows } = await this.named<{ i: number }>('finishRuns', this.sql.finishRuns, [input]);
-    const applied = new Set(rows.map((row) => row.i));
-    return finishes.map((_, i) => applied.has(i));
-  }
-
-  async setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean> {
-    const result = await this.named('setProgress', this.sql.setProgress, [runId, token, jsonParam(progress)]);
-    return result.rowCount === 1;
-  }
-
-  async claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
-    if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
-    const byType = request.taskTypes !== undefined;
-    const expiresAt = new Date(request.now.getTime() + request.leaseMs);
-    const params: unknown[] = [request.now, request.instanceId, request.token, expiresAt, request.limit];
-    if (byType) params.push([...new Set(request.taskTypes)]);
-    const { rows } = await this.named(byType ? 'claimExpiredLeasesByType' : 'claimExpiredLeases', this.sql.claimExpiredLeases(byType), params);
-    // In the order the leases expired (then id), as the rows come back in no particular order.
-    return rows
-      .map((row) => ({ run: decodeRun(row), expired: { instanceId: row.expired_instance as string, expiresAt: row.expired_at as Date } }))
-      .sort((a, b) => a.expired.expiresAt.getTime() - b.expired.expiresAt.getTime() || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
-  }
-
-  async cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {
-    const params = [id, now, new Date(now.getTime() + retentionMs), owner ?? null];
-    const { rows } = await this.query('cancelRun', this.sql.cancelRun, params);
-    return rows[0] ? decodeRun(rows[0]) : null;
-  }
-
-  async cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
-    const result = await this.query('cancelPendingRuns', this.sql.cancelPendingRuns, [triggerId, now, new Date(now.getTime() + retentionMs)]);
-    return result.rowCount ?? 0;
-  }
-
-  async purgeExpiredRuns(now: Date, limit: number): Promise<number> {
-    if (limit <= 0) return 0;
-    const result = await this.query('purgeExpiredRuns', this.sql.purgeExpiredRuns, [now, limit]);
-    return result.rowCount ?? 0;
-  }
+  // Runs: see PostgresRuns (the hot queue `runs` and the history `run_history`).
+  insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> { return this.runs.insertRuns(runs); }
+  getRun(id: string, owner?: string): Promise<RunRecord | null> { return this.runs.getRun(id, owner); }
+  listRuns(query: RunQuery): Promise<RunRecord[]> { return this.runs.listRuns(query); }
+  claimRuns(request: ClaimRequest): Promise<RunRecord[]> { return this.runs.claimRuns(request); }
+  countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> { return this.runs.countDueRunsByType(now, exceptTypes); }
+  renewLeases(renewals: readonly LeaseRenewalRequest[]): Promise<LeaseRenewal[]> { return this.runs.renewLeases(renewals); }
+  finishRuns(finishes: readonly RunFinish[]): Promise<boolean[]> { return this.runs.finishRuns(finishes); }
+  setProgress(runId: string, token: string, progress: NonNullable<RunRecord['progress']>): Promise<boolean> { return this.runs.setProgress(runId, token, progress); }
+  claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> { return this.runs.claimExpiredLeases(request); }
+  cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> { return this.runs.cancelRun(id, now, retentionMs, owner); }
+  cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> { return this.runs.cancelPendingRuns(triggerId, now, retentionMs); }
+  purgeExpiredRuns(now: Date, limit: number): Promise<number> { return this.runs.purgeExpiredRuns(now, limit); }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.query('appendAudit', this.sql.appendAudit, [JSON.stringify(encodeAudit(entry))]);
+    await this.db.query('appendAudit', this.sql.appendAudit, [JSON.stringify(encodeAudit(entry))]);
   }
 
   async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
@@ -347,33 +248,6 @@ export class PostgresStore implements Store {
     // opens a new one, and failures there surface as StoreErrors.
   };
 
-  private async query<R extends QueryResultRow = Record<string, unknown>>(
-    operation: string,
-    text: string,
-    values: unknown[] = [],
-    conflict?: Conflict,
-  ): Promise<QueryResult<R>> {
-    try {
-      return await this.pool.query<R>({ text, values, types: STORE_TYPES });
-    } catch (error) {
-      throw toStoreError(operation, error, conflict);
-    }
-  }
-
-  /** A hot statement, prepared once per connection. */
-  private async named<R extends QueryResultRow = Record<string, unknown>>(
-    operation: string,
-    text: string,
-    values: unknown[],
-    conflict?: Conflict,
-  ): Promise<QueryResult<R>> {
-    try {
-      return await this.pool.query<R>({ name: this.sql.name(operation), text, values, types: STORE_TYPES });
-    } catch (error) {
-      throw toStoreError(operation, error, conflict);
-    }
-  }
-
   private async list<T>(
     operation: string,
     from: string,
@@ -385,7 +259,7 @@ export class PostgresStore implements Store {
   ): Promise<T[]> {
     if (limit <= 0) return [];
     const statement = listStatement(from, select, filters, orderBy, limit);
-    const { rows } = await this.query<Record<string, unknown>>(operation, statement.text, statement.values);
+    const { rows } = await this.db.query(operation, statement.text, statement.values);
     return rows.map(decode);
   }
 }

@@ -1,47 +1,29 @@
 import { createHash } from 'node:crypto';
-import { FINAL_RUN_STATUSES } from '../../types.js';
-import { AUDIT_COLUMNS, RUN_COLUMNS, TRIGGER_COLUMNS, type Column } from './rows.js';
+import { AUDIT_COLUMNS, RUN_COLUMNS, TRIGGER_COLUMNS } from './rows.js';
+import { names, recordDefs, recordValues, selectList } from './sql-parts.js';
 import { quoteIdent } from './schema.js';
 
-/** Column definitions for `jsonb_to_record(set)`: jsonb columns arrive as JSON text. */
-function recordDefs(cols: readonly Column[]): string {
-  return cols.map((c) => `${c.name} ${c.type === 'jsonb' ? 'text' : c.type}`).join(', ');
-}
-
-/** Values to write from a `jsonb_to_record(set)` alias. */
-function recordValues(cols: readonly Column[], alias: string): string {
-  return cols.map((c) => (c.type === 'jsonb' ? `${alias}.${c.name}::jsonb` : `${alias}.${c.name}`)).join(', ');
-}
-
-/** Columns to read: jsonb as text, so JSON `null` and SQL NULL stay apart. */
-function selectList(cols: readonly Column[], alias: string): string {
-  return cols.map((c) => (c.type === 'jsonb' ? `${alias}.${c.name}::text AS ${c.name}` : `${alias}.${c.name}`)).join(', ');
-}
-
-function names(cols: readonly Column[]): string {
-  return cols.map((c) => c.name).join(', ');
-}
-
-const FINAL = FINAL_RUN_STATUSES.map((s) => `'${s}'`).join(', ');
-const CLAIM_ORDER = 'priority DESC, available_at, scheduled_for, id';
+export { likePrefix, listStatement } from './sql-parts.js';
 
 /**
- * Every statement of the PostgreSQL store, built once per schema. Hot statements carry a
- * `name` so each connection prepares them once. Parameters are documented per statement.
+ * The statements on triggers and the audit trail, built once per schema (those on runs are in
+ * `RunSql`). Hot statements carry a `name` so each connection prepares them once. Parameters
+ * are documented per statement.
  */
 export class PostgresSql {
   readonly triggers: string;
   readonly runs: string;
+  readonly history: string;
   readonly audit: string;
   readonly locks: string;
   readonly triggerSelect = selectList(TRIGGER_COLUMNS, 't');
-  readonly runSelect = selectList(RUN_COLUMNS, 'r');
   readonly auditSelect = selectList(AUDIT_COLUMNS, 'a');
 
   constructor(readonly schema: string) {
     const s = quoteIdent(schema);
     this.triggers = `${s}.triggers`;
     this.runs = `${s}.runs`;
+    this.history = `${s}.run_history`;
     this.audit = `${s}.audit`;
     this.locks = `${s}.locks`;
   }
@@ -108,6 +90,9 @@ export class PostgresSql {
    * whether it advanced, inserted its run, or (when not advanced) found the run already there,
    * and whether it is a retry of a fire already written (`retried`: its run held under the
    * fire's lease token and the trigger at the fire's `next`).
+   * A slot's run may have finished already (it is then in `run_history`, checked too). The
+   * trigger row lock at the expected version is what keeps two fires of one slot apart: the
+   * fire that wrote a slot's run also moved the trigger past that version.
    */
   get fireSlots(): string {
     const triggerCols = TRIGGER_COLUMNS.filter((c) => c.name !== 'id');
@@ -123,7 +108,7 @@ export class PostgresSql {
         INSERT INTO ${this.runs} (${names(RUN_COLUMNS)})
         SELECT ${recordValues(RUN_COLUMNS, 'n')}
         FROM input JOIN locked USING (i), jsonb_to_record(input.run) AS n(${recordDefs(RUN_COLUMNS)})
-        WHERE input.run IS NOT NULL
+        WHERE input.run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${this.history} h WHERE h.id = input.run_id)
         ON CONFLICT (id) DO NOTHING
         RETURNING id
       ), advanced AS (
@@ -135,7 +120,8 @@ export class PostgresSql {
       SELECT input.i,
         locked.i IS NOT NULL AS advanced,
         EXISTS (SELECT 1 FROM inserted WHERE inserted.id = input.run_id) AS inserted,
-        locked.i IS NULL AND EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id) AS run_existed,
+        locked.i IS NULL AND (EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id)
+          OR EXISTS (SELECT 1 FROM ${this.history} h WHERE h.id = input.run_id)) AS run_existed,
         locked.i IS NULL AND EXISTS (
           SELECT 1 FROM ${this.runs} r WHERE r.id = input.run_id AND r.status = 'running' AND r.lease_token = input.run->>'lease_token'
         ) AND EXISTS (
@@ -147,180 +133,10 @@ export class PostgresSql {
       ORDER BY input.i`;
   }
 
-  /** $1 JSON array of runs. Returns the ids inserted. */
-  get insertRuns(): string {
-    return `INSERT INTO ${this.runs} (${names(RUN_COLUMNS)})
-      SELECT ${recordValues(RUN_COLUMNS, 'x')} FROM jsonb_to_recordset($1::jsonb) AS x(${recordDefs(RUN_COLUMNS)})
-      ON CONFLICT (id) DO NOTHING
-      RETURNING id`;
-  }
-
-  /** $1 id, $2 owner or null. */
-  get getRun(): string {
-    return `SELECT ${this.runSelect} FROM ${this.runs} r WHERE r.id = $1 AND ($2::text IS NULL OR r.owner = $2)`;
-  }
-
-  /**
-   * $1 now, $2 instance id, $3 token, $4 lease expiry, $5 limit, [$6 task types]. One
-   * statement; the locking SELECT is served by `runs_claim_idx` and skips rows other claimers
-   * hold. It is a MATERIALIZED CTE so it runs exactly once: as a subquery the planner may
-   * rescan it, and a rescan skips the rows this statement already updated and takes more.
-   * Rows come back in no particular order: the store sorts them.
-   *
-   * The plan must not depend on how many pending runs the planner believes there are: a queue
-   * swings from empty to thousands between two ANALYZEs (and a fresh table has no statistics),
-   * and believing "few" makes a custom plan read and sort every pending run on each claim
-   * (tens of ms at 20,000 pending). So the limit is hidden behind a sub-select, which the
-   * planner cannot read and costs as a small fraction of the rows: walking the index in
-   * order always wins. The claimed rows are then updated by tuple id (a TID scan, no second
-   * primary-key descent and no join for the planner to turn into a hash join over the whole
-   * table); the ids are stable because this statement holds the rows' locks.
-   */
-  claimRuns(byTaskType: boolean): string {
-    return `WITH c AS MATERIALIZED (
-        SELECT ctid FROM ${this.runs}
-        WHERE status = 'pending' AND available_at <= $1${byTaskType ? ' AND task_type = ANY($6::text[])' : ''}
-        ORDER BY ${CLAIM_ORDER} LIMIT (SELECT $5::integer) FOR UPDATE SKIP LOCKED
-      )
-      UPDATE ${this.runs} r SET status = 'running', attempt = r.attempt + 1, started_at = $1, instance_id = $2,
-        lease_token = $3, lease_instance = $2, lease_expires_at = $4
-      WHERE r.ctid = ANY (ARRAY (SELECT ctid FROM c)) AND r.status = 'pending'
-      RETURNING ${this.runSelect}`;
-  }
-
-  /** $1 id, $2 token, $3 new expiry. */
-  get renewLease(): string {
-    return `UPDATE ${this.runs} SET lease_expires_at = $3
-      WHERE id = $1 AND status = 'running' AND lease_token = $2 RETURNING cancel_requested`;
-  }
-
-  /**
-   * $1 JSON array of finishes (see `encodeFinish`: the result as JSON text, the attempt
-   * record, error and progress as nested JSON), at most one per run and token. Each applies
-   * only while its token holds the run. A completion clears the error of an earlier attempt;
-   * a retry without an error keeps it.
-   * One run has one `lease_token`, so of finishes of one run with different tokens at most
-   * one can match; the store sends only the first finish per run and token (a later one
-   * would find the lease gone, as if applied one after the other). So each run is updated by
-   * at most one input row, and no first pass over the table is needed to pick it.
-   * A run's `lease_token` is set only while it is `running` (every way out of `running` clears
-   * it), so matching the token is the status check; leaving `status = 'running'` out of the
-   * join keeps the planner on the primary key: with it, the planner may walk every running
-   * run in `runs_lease_idx` once per finish (quadratic with thousands of runs in flight).
-   */
-  get finishRuns(): string {
-    const pending = `x.status = 'pending'`;
-    return `UPDATE ${this.runs} r SET
-        status = x.status,
-        lease_token = NULL, lease_instance = NULL, lease_expires_at = NULL,
-        attempts = CASE WHEN x.attempt_record IS NULL THEN r.attempts ELSE r.attempts || jsonb_build_array(x.attempt_record) END,
-        error = CASE WHEN x.status = 'completed' THEN NULL ELSE COALESCE(x.error, r.error) END,
-        available_at = CASE WHEN ${pending} THEN x.available_at ELSE r.available_at END,
-        attempt = CASE WHEN ${pending} AND x.undo_attempt THEN GREATEST(0, r.attempt - 1) ELSE r.attempt END,
-        finished_at = CASE WHEN ${pending} THEN r.finished_at ELSE x.finished_at END,
-        duration_ms = CASE WHEN ${pending} THEN r.duration_ms ELSE x.duration_ms END,
-        expires_at = CASE WHEN ${pending} THEN r.expires_at ELSE x.expires_at END,
-        result = CASE WHEN x.has_result THEN x.result::jsonb ELSE r.result END,
-        progress = COALESCE(x.progress, r.progress)
-      FROM jsonb_to_recordset($1::jsonb) AS x(i integer, run_id text, token text,
-        status text, finished_at timestamptz, duration_ms bigint, has_result boolean, result text, error jsonb,
-        expires_at timestamptz, progress jsonb, available_at timestamptz, undo_attempt boolean, attempt_record jsonb)
-      WHERE r.id = x.run_id AND r.lease_token = x.token
-      RETURNING x.i`;
-  }
-
-  /** $1 id, $2 token, $3 progress JSON. */
-  get setProgress(): string {
-    return `UPDATE ${this.runs} SET progress = $3::jsonb WHERE id = $1 AND status = 'running' AND lease_token = $2`;
-  }
-
-  /**
-   * $1 now, $2 instance id, $3 token, $4 new lease expiry, $5 limit, [$6 task types]. One
-   * statement over `runs_lease_idx`, skipping rows another instance is taking over; only the
-   * lease changes. `expired_instance`/`expired_at`: the lapsed lease, returned with the run.
-   */
-  claimExpiredLeases(byTaskType: boolean): string {
-    return `WITH c AS MATERIALIZED (
-        SELECT id, lease_instance AS expired_instance, lease_expires_at AS expired_at FROM ${this.runs}
-        WHERE status = 'running' AND lease_expires_at <= $1${byTaskType ? ' AND task_type = ANY($6::text[])' : ''}
-        ORDER BY lease_expires_at, id LIMIT $5 FOR UPDATE SKIP LOCKED
-      )
-      UPDATE ${this.runs} r SET lease_token = $3, lease_instance = $2, lease_expires_at = $4
-      FROM c
-      WHERE r.id = c.id AND r.status = 'running'
-      RETURNING ${this.runSelect}, c.expired_instance, c.expired_at`;
-  }
-
-  /** $1 id, $2 now, $3 expiry, $4 owner or null. Pending: cancelled; running: cancel requested. */
-  get cancelRun(): string {
-    return `UPDATE ${this.runs} r SET
-        status = CASE WHEN r.status = 'pending' THEN 'cancelled' ELSE r.status END,
-        finished_at = CASE WHEN r.status = 'pending' THEN $2::timestamptz ELSE r.finished_at END,
-        expires_at = CASE WHEN r.status = 'pending' THEN $3::timestamptz ELSE r.expires_at END,
-        cancel_requested = r.cancel_requested OR r.status = 'running'
-      WHERE r.id = $1 AND r.status IN ('pending', 'running') AND ($4::text IS NULL OR r.owner = $4)
-      RETURNING ${this.runSelect}`;
-  }
-
-  /** $1 trigger id, $2 now, $3 expiry. Served by `runs_trigger_idx`. */
-  get cancelPendingRuns(): string {
-    return `UPDATE ${this.runs} SET status = 'cancelled', finished_at = $2, expires_at = $3
-      WHERE trigger_id = $1 AND status = 'pending'`;
-  }
-
-  /** $1 now, $2 task types left out. Reads the due part of `runs_claim_idx` (pending runs only). */
-  get countDueRunsByType(): string {
-    return `SELECT task_type, count(*)::integer AS n, min(available_at) AS oldest FROM ${this.runs}
-      WHERE status = 'pending' AND available_at <= $1 AND task_type <> ALL($2::text[]) GROUP BY task_type`;
-  }
-
-  /** $1 now, $2 limit. Served by `runs_expiry_idx`. */
-  get purgeExpiredRuns(): string {
-    return `WITH c AS MATERIALIZED (
-        SELECT id FROM ${this.runs} WHERE expires_at <= $1 AND status IN (${FINAL})
-        ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
-      )
-      DELETE FROM ${this.runs} r USING c WHERE r.id = c.id`;
-  }
-
   /** $1 entry JSON. A retried append (same id) is ignored. */
   get appendAudit(): string {
     return `INSERT INTO ${this.audit} (${names(AUDIT_COLUMNS)})
       SELECT ${recordValues(AUDIT_COLUMNS, 'x')} FROM jsonb_to_record($1::jsonb) AS x(${recordDefs(AUDIT_COLUMNS)})
       ON CONFLICT (id) DO NOTHING`;
   }
-}
-
-/**
- * Builds one keyset page of a listing. `filters` maps a column expression to a value; undefined
- * values are left out. A key may end in an operator (`scheduled_for >=`, `name LIKE`); the
- * default is `=`. A key that is a row (`(created_at, id) >`) takes an array of values, compared
- * as a row, which an index on those columns serves in the same order.
- */
-export function listStatement(
-  from: string,
-  select: string,
-  filters: Record<string, unknown>,
-  orderBy: string,
-  limit: number,
-): { text: string; values: unknown[] } {
-  const values: unknown[] = [];
-  const where: string[] = [];
-  const param = (value: unknown): string => {
-    values.push(value);
-    return `$${values.length}`;
-  };
-  for (const [key, value] of Object.entries(filters)) {
-    if (value === undefined) continue;
-    const operator = /(<=|>=|<|>|=|LIKE)$/.test(key) ? '' : ' =';
-    const operand = Array.isArray(value) ? `(${value.map(param).join(', ')})` : param(value);
-    where.push(`${key}${operator} ${operand}`);
-  }
-  const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
-  return { text: `SELECT ${select} FROM ${from}${clause} ORDER BY ${orderBy} LIMIT ${Math.max(0, Math.floor(limit))}`, values };
-}
-
-/** A LIKE pattern matching every text that starts with `prefix` (its `%`, `_` and backslash taken literally). */
-export function likePrefix(prefix: string): string {
-  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

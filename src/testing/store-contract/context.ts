@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { ClaimRequest, RunFinish, Store } from '../../stores/types.js';
+import type { ClaimRequest, LeaseRenewal, RunFinish, Store } from '../../stores/types.js';
 import type { RunRecord, RunStatus, TriggerRecord } from '../../types.js';
 import { fixtureDate as at, makeRun, makeTrigger } from '../fixtures.js';
 
@@ -27,6 +27,8 @@ export interface ContractContext {
   /** Inserts a run and claims it at its availableAt; the test must have no other claimable run. */
   claimed(overrides?: Partial<RunRecord>): Promise<RunRecord>;
   completion(run: RunRecord, token: string): Extract<RunFinish, { status: 'completed' }>;
+  /** Renews one lease through `renewLeases` (a batch of one). */
+  renew(runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal>;
   /** How many runs of a trigger are in `status` (read through the history query). */
   countOf(triggerId: string, status: RunStatus): Promise<number>;
 }
@@ -60,6 +62,12 @@ export function makeContext(current: () => Store): ContractContext {
     expiresAt: at(DAY),
   });
 
+  const renew = async (runId: string, token: string, expiresAt: Date): Promise<LeaseRenewal> => {
+    const answers = await get().renewLeases([{ runId, token, expiresAt }]);
+    expect(answers).toHaveLength(1);
+    return answers[0] as LeaseRenewal;
+  };
+
   const countOf = async (triggerId: string, status: RunStatus): Promise<number> =>
     (await get().listRuns({ triggerId, status, limit: 500 })).length;
 
@@ -73,5 +81,6 @@ export function makeContext(current: () => Store): ContractContext {
     claim,
     claimed,
     completion,
+    renew,
   };
 }

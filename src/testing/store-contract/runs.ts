@@ -158,13 +158,13 @@ export function runContract(ctx: ContractContext): void {
   describe('leases and finishing', () => {
     it('renews a lease only with its token', async () => {
       const run = await claimed();
-      expect((await store.renewLease(run.id, 'wrong-token', at(90_000))).held).toBe(false);
+      expect((await ctx.renew(run.id, 'wrong-token', at(90_000))).held).toBe(false);
       expect(await store.getRun(run.id)).toEqual(run);
-      expect(await store.renewLease(run.id, tokenOf(run), at(90_000))).toEqual({ held: true, cancelRequested: false });
+      expect(await ctx.renew(run.id, tokenOf(run), at(90_000))).toEqual({ held: true, cancelRequested: false });
       const renewed = await store.getRun(run.id);
       expect(renewed?.lease?.expiresAt.getTime()).toBe(at(90_000).getTime());
       expect(renewed?.lease).toMatchObject({ token: tokenOf(run), instanceId: 'instance-1' });
-      expect((await store.renewLease('missing', tokenOf(run), at(90_000))).held).toBe(false);
+      expect((await ctx.renew('missing', tokenOf(run), at(90_000))).held).toBe(false);
     });
 
     it('completes a run only with its token, clearing the lease', async () => {
@@ -182,7 +182,7 @@ export function runContract(ctx: ContractContext): void {
       expect(done.expiresAt?.getTime()).toBe(at(DAY).getTime());
       expect(done.attempts).toEqual([attemptRecord]);
       expect(await store.finishRuns([completion(run, tokenOf(run))])).toEqual([false]);
-      expect((await store.renewLease(run.id, tokenOf(run), at(90_000))).held).toBe(false);
+      expect((await ctx.renew(run.id, tokenOf(run), at(90_000))).held).toBe(false);
     });
 
     it.each(['failed', 'timed_out', 'cancelled', 'skipped'] as const)('finishes as %s with its error', async (status) => {
@@ -271,7 +271,7 @@ export function runContract(ctx: ContractContext): void {
     it('leaves leases alone until they expire, renewals included', async () => {
       const run = await claimed();
       expect(await takeOver(at(29_999))).toEqual([]);
-      await store.renewLease(run.id, tokenOf(run), at(60_000));
+      await ctx.renew(run.id, tokenOf(run), at(60_000));
       expect(await takeOver(at(59_999))).toEqual([]);
       expect(await store.getRun(run.id)).toMatchObject({ status: 'running', lease: { token: tokenOf(run) } });
       expect(await takeOver(at(60_000))).toHaveLength(1);
@@ -286,10 +286,10 @@ export function runContract(ctx: ContractContext): void {
       expect(taken?.run).toEqual(expected);
       expect(await store.getRun(run.id)).toEqual(expected);
       // The lapsed holder is refused; the new holder renews and writes the outcome.
-      expect((await store.renewLease(run.id, tokenOf(run), at(90_000))).held).toBe(false);
+      expect((await ctx.renew(run.id, tokenOf(run), at(90_000))).held).toBe(false);
       expect(await store.finishRuns([completion(run, tokenOf(run))])).toEqual([false]);
       expect(await takeOver(at(44_999))).toEqual([]);
-      expect((await store.renewLease(run.id, 'new-token', at(50_000))).held).toBe(true);
+      expect((await ctx.renew(run.id, 'new-token', at(50_000))).held).toBe(true);
       const lapsed: AttemptRecord = {
         attempt: 1, instanceId: 'instance-1', startedAt: run.startedAt ?? at(), finishedAt: at(35_000), outcome: 'lease_expired',
         error: { name: 'LeaseLostError', message: 'expired' },
@@ -343,11 +343,11 @@ export function runContract(ctx: ContractContext): void {
       expect(await claim(at(2_000))).toEqual([]);
     });
 
-    it('asks the holder of a running run to stop, through renewLease', async () => {
+    it('asks the holder of a running run to stop, through renewLeases', async () => {
       const run = await claimed({ owner: 'owner-a' });
       const requested = await store.cancelRun(run.id, at(1_000), DAY, 'owner-a');
       expect(requested).toMatchObject({ id: run.id, status: 'running', cancelRequested: true });
-      expect(await store.renewLease(run.id, tokenOf(run), at(60_000))).toEqual({ held: true, cancelRequested: true });
+      expect(await ctx.renew(run.id, tokenOf(run), at(60_000))).toEqual({ held: true, cancelRequested: true });
       const finish: RunFinish = {
         runId: run.id, token: tokenOf(run), status: 'cancelled', finishedAt: at(2_000), durationMs: 2_000,
         error: { name: 'CancelledError', message: 'cancelled' }, expiresAt: at(DAY),

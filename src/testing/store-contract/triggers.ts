@@ -280,7 +280,7 @@ export function triggerContract(ctx: ContractContext): void {
       expect(await store.getRun(claimed.id)).toEqual(claimed);
       // Nobody else can claim it, its lease renews and its outcome is written under the token.
       expect(await store.claimRuns({ now: at(1_000), instanceId: 'other', token: 'other-token', leaseMs: 30_000, limit: 10 })).toEqual([]);
-      expect(await store.renewLease(claimed.id, 'fire-token', at(40_000))).toEqual({ held: true, cancelRequested: false });
+      expect(await ctx.renew(claimed.id, 'fire-token', at(40_000))).toEqual({ held: true, cancelRequested: false });
       expect(await store.finishRuns([{ runId: claimed.id, token: 'fire-token', status: 'completed', finishedAt: at(2_000), durationMs: 2_000, expiresAt: at(DAY) }])).toEqual([true]);
       expect(await store.getRun(claimed.id)).toMatchObject({ status: 'completed', attempt: 1, lease: null });
     });

@@ -62,11 +62,11 @@ export function sigkill(settings: Settings): Promise<ScenarioResult> {
       const old = before.get(target.id) as RunRow;
       const snapshot = await db.runSnapshot(target.id, { ignoreLeaseExpiry: true });
       const finished = await db.store.finishRuns([staleWrite(old)]);
-      const renewed = await db.store.renewLease(target.id, old.leaseToken as string, new Date(Date.now() + 60_000));
+      const [renewed] = await db.store.renewLeases([{ runId: target.id, token: old.leaseToken as string, expiresAt: new Date(Date.now() + 60_000) }]);
       const progressed = await db.store.setProgress(target.id, old.leaseToken as string, { percent: 99, at: new Date() });
       const unchanged = snapshot === (await db.runSnapshot(target.id, { ignoreLeaseExpiry: true }));
-      whileRunning = `finishRuns [${finished.join()}], renewLease held ${renewed.held}, setProgress ${progressed}, row unchanged ${unchanged}`;
-      if (finished[0] !== false || renewed.held || progressed || !unchanged) violation(`a stale write with the killed holder's token was accepted while the new holder ran: ${whileRunning}`);
+      whileRunning = `finishRuns [${finished.join()}], renewLeases held ${renewed?.held}, setProgress ${progressed}, row unchanged ${unchanged}`;
+      if (finished[0] !== false || renewed?.held || progressed || !unchanged) violation(`a stale write with the killed holder's token was accepted while the new holder ran: ${whileRunning}`);
     }
 
     const done = await db.until(async () => (await holdRuns()).every((r) => r.status === 'completed'), s.holdMs + settings.leaseMs + 20_000);
