@@ -30,8 +30,8 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
     // Admins create for any owner (default: themselves); others always for themselves, and
     // naming another owner is a 400 from the scoped view.
     const trigger = admin
-      ? await scheduler.triggers.create({ owner: sub, ...body } as never, { actor: sub })
-      : await scheduler.forOwner(sub).triggers.create(body as never, { actor: sub });
+      ? await scheduler.triggers.create({ owner: sub, ...body }, { actor: sub })
+      : await scheduler.forOwner(sub).triggers.create(body, { actor: sub });
     res.status(201).location(`${BASE}/${encodeURIComponent(trigger.id)}`).json(triggerBody(trigger));
   });
 
@@ -48,7 +48,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
       owner: 'string',
     });
     const owner = ownerFilter(res, q.owner);
-    const page = await triggers(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) } as never);
+    const page = await triggers(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) });
     res.json(pageBody(page, triggerBody));
   });
 
@@ -59,7 +59,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
   router.put(`${BASE}/:id`, async (req, res) => {
     const patch = plainObject(req.body, 'Invalid trigger update');
     if (Object.keys(patch).length === 0) throw invalid('Invalid trigger update', [{ path: 'body', message: 'must change at least one field' }]);
-    const trigger = await triggers(res).update(req.params.id, patch as never, { actor: principalOf(res).sub });
+    const trigger = await triggers(res).update(req.params.id, patch, { actor: principalOf(res).sub });
     res.json(triggerBody(trigger));
   });
 
@@ -71,7 +71,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
 
   router.post(`${BASE}/:id/pause`, async (req, res) => {
     const { reason } = objectBody(req.body, ['reason'], 'Invalid pause');
-    const trigger = await triggers(res).pause(req.params.id, { actor: principalOf(res).sub, ...(reason !== undefined ? { reason: reason as string } : {}) });
+    const trigger = await triggers(res).pause(req.params.id, { actor: principalOf(res).sub, ...(reason !== undefined ? { reason } : {}) });
     res.json(triggerBody(trigger));
   });
 
@@ -90,7 +90,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
   router.get(`${BASE}/:id/history`, async (req, res) => {
     const q = parseQuery(req.query, { limit: 'int', cursor: 'cursor', status: RUN_STATUSES });
     const trigger = await triggers(res).get(req.params.id); // 404 for another owner's trigger, not an empty page
-    const page = await runs(res).list({ ...q, triggerId: trigger.id } as never);
+    const page = await runs(res).list({ ...q, triggerId: trigger.id });
     res.json(pageBody(page, runBody));
   });
 }
