@@ -13,7 +13,8 @@
  * "Invalid input" (zod/mini without a locale) or "Too big: expected number to be <=1000",
  * where punctual's name the bad value and the rule ("must be an integer from -1000 to 1000,
  * got 5000"); keeping them meant a custom message on every check, and half the fields need
- * punctual's own context anyway (registry, calendars, the clock). The kit is ~150 lines.
+ * punctual's own context anyway (registry, calendars, the clock). The in-house table and kit
+ * cost +0.7 KB minified (+0.55 KB gzipped) on the root entry, with the same messages.
  */
 import { ValidationError } from './errors.js';
 import { bool, field, INVALID, int, named, oneOf, text, type Field, type InputOf, type OutputOf } from './field-kit.js';

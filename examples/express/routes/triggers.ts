@@ -1,5 +1,5 @@
 import type { Response, Router } from 'express';
-import type { Scheduler } from 'punctual';
+import type { Scheduler, ScopedScheduler } from 'punctual';
 import { principalOf } from '../auth.js';
 import { invalid } from '../errors.js';
 import { objectBody, ownerFilter, parseQuery } from '../input.js';
@@ -19,11 +19,14 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
     const { sub, admin } = principalOf(res);
     return admin ? scheduler.triggers : scheduler.forOwner(sub).triggers;
   };
-  const runs = (res: Response) => {
-    const { sub, admin } = principalOf(res);
-    return admin ? scheduler.runs : scheduler.forOwner(sub).runs;
-  };
+  collectionRoutes(router, scheduler, triggers);
+  itemRoutes(router, scheduler, triggers);
+}
 
+type TriggersOf = (res: Response) => Scheduler['triggers'] | ScopedScheduler['triggers'];
+
+/** POST and GET /triggers: create (for oneself, or as an admin for anyone) and list. */
+function collectionRoutes(router: Router, scheduler: Scheduler, triggers: TriggersOf): void {
   router.post(BASE, async (req, res) => {
     const { sub, admin } = principalOf(res);
     const body = plainObject(req.body, 'Invalid trigger');
@@ -51,6 +54,15 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
     const page = await triggers(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) });
     res.json(pageBody(page, triggerBody));
   });
+
+}
+
+/** One trigger: read, change, delete, pause, resume, run now, and its history. */
+function itemRoutes(router: Router, scheduler: Scheduler, triggers: TriggersOf): void {
+  const runs = (res: Response) => {
+    const { sub, admin } = principalOf(res);
+    return admin ? scheduler.runs : scheduler.forOwner(sub).runs;
+  };
 
   router.get(`${BASE}/:id`, async (req, res) => {
     res.json(triggerBody(await triggers(res).get(req.params.id)));
