@@ -14,6 +14,7 @@ import { preview } from './json-limits.js';
 import { checkRunItem, insertManualRuns, type CheckedItem, type RunTimeOptions } from './manual-runs.js';
 import { checkOptionKeys } from './option-keys.js';
 import type { PayloadOf, SchemaMap } from './registry.js';
+import type { HostInput } from './trigger-handle.js';
 import { OWNER_PATTERN, resolveActor } from './trigger-input.js';
 import { findTriggerByName } from './trigger-upsert.js';
 import type { RunRecord, TriggerRecord } from './types.js';
@@ -61,20 +62,20 @@ export function queueTriggerName(taskType: string): string {
 }
 
 /** Enqueues one run; resolves to it (or to the stored run of the same idempotency key). */
-export async function enqueue(engine: ApiContext, taskType: unknown, payload: unknown, options: EnqueueOptions, scopeOwner?: string): Promise<RunRecord> {
+export async function enqueue(engine: ApiContext, taskType: unknown, payload: unknown, options: unknown, scopeOwner?: string): Promise<RunRecord> {
   checkOptionKeys(options, ENQUEUE_OPTION_KEYS, 'Invalid enqueue options');
-  const { owner, actor, ...run } = options;
+  const { owner, actor, ...run } = (options ?? {}) as EnqueueOptions;
   const [queued] = await enqueueJobs(engine, [{ ...run, taskType, payload }], { ...(owner !== undefined ? { owner } : {}), ...(actor !== undefined ? { actor } : {}) }, scopeOwner, '');
   return queued as RunRecord;
 }
 
 /** Enqueues runs of any task types in one store write; resolves to them in input order. */
-export async function enqueueMany(engine: ApiContext, jobs: readonly unknown[], options: EnqueueManyOptions, scopeOwner?: string): Promise<RunRecord[]> {
+export async function enqueueMany(engine: ApiContext, jobs: unknown, options: unknown, scopeOwner?: string): Promise<RunRecord[]> {
   checkOptionKeys(options, ['owner', 'actor'], 'Invalid enqueue options');
   if (!Array.isArray(jobs) || jobs.length === 0 || jobs.length > MAX_ENQUEUE_MANY) {
     throw ValidationError.from([{ path: 'jobs', message: `must be an array of 1 to ${MAX_ENQUEUE_MANY} jobs` }], 'Invalid enqueue');
   }
-  return enqueueJobs(engine, jobs, options, scopeOwner, 'jobs.');
+  return enqueueJobs(engine, jobs, (options ?? {}) as EnqueueManyOptions, scopeOwner, 'jobs.');
 }
 
 async function enqueueJobs(engine: ApiContext, jobs: readonly unknown[], options: EnqueueManyOptions, scopeOwner: string | undefined, prefix: string): Promise<RunRecord[]> {
@@ -175,7 +176,7 @@ export interface EnqueueApi<S extends SchemaMap> {
    * at `runAt` / after `delayMs`, with no trigger to name. Resolves once the run is stored.
    * @example await scheduler.enqueue('send-report', { to: 'a@example.com' }, { delayMs: 20 * 60_000, idempotencyKey: 'order-42' });
    */
-  enqueue<K extends keyof S & string>(taskType: K, payload: PayloadOf<S, K>, options?: EnqueueOptions): Promise<RunRecord>;
+  enqueue<K extends keyof S & string>(taskType: HostInput<S, K>, payload: HostInput<S, PayloadOf<S, K>>, options?: HostInput<S, EnqueueOptions>): Promise<RunRecord>;
   /** Enqueues many runs, of any task types, in one store write; all are validated first (`jobs.3.payload.to`). At most 10,000. */
-  enqueueMany(jobs: readonly EnqueueJob<S>[], options?: EnqueueManyOptions): Promise<RunRecord[]>;
+  enqueueMany(jobs: HostInput<S, readonly EnqueueJob<S>[]>, options?: HostInput<S, EnqueueManyOptions>): Promise<RunRecord[]>;
 }

@@ -5,10 +5,11 @@
  */
 import { buildRun, recordAudit, type ApiContext } from './engine.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
-import { preview } from './json-limits.js';
+import { instantMs } from './instants.js';
 import type { HandlerRegistry } from './registry.js';
 import { unknownKeyIssues } from './option-keys.js';
-import { priorityIssue } from './trigger-input.js';
+import { field, INVALID, int, type Field } from './field-kit.js';
+import { TRIGGER_FIELDS } from './trigger-fields.js';
 import type { RunRecord, TriggerRecord } from './types.js';
 
 /** When a run created on demand may start. Give at most one of the two; default: now. */
@@ -38,12 +39,20 @@ export interface RunManyOptions {
 /** Options of `runNow`: one run's payload, priority and run time, and the options of `runMany`. */
 export interface RunNowOptions<P = unknown> extends RunManyItem<P>, RunManyOptions {}
 
-export const RUN_ITEM_KEYS = ['payload', 'priority', 'runAt', 'delayMs'] as const;
-export const RUN_MANY_OPTION_KEYS = ['actor', 'ignoreOverlap'] as const;
-export const RUN_NOW_OPTION_KEYS = [...RUN_ITEM_KEYS, ...RUN_MANY_OPTION_KEYS] as const;
-
 /** Longest delay of a run created on demand: 10 years. */
 export const MAX_DELAY_MS = 315_360_000_000;
+
+/** The fields of one run created on demand (`runNow` options, a `runMany` item), in check order. */
+export const RUN_ITEM_FIELDS = {
+  payload: field<unknown>(() => INVALID, { $ref: '#/components/schemas/Payload' }), // checked by checkRunItem, against the trigger's task type
+  priority: TRIGGER_FIELDS.priority,
+  runAt: field<Date | string>(() => INVALID, { type: 'string', format: 'date-time', description: 'Not before this instant (with an offset); a past one runs at once. Not with delayMs.' }), // checked by runTimeOf, against now
+  delayMs: { ...int(0, MAX_DELAY_MS, { note: ' (10 years)' }), schema: { type: 'integer', minimum: 0, maximum: MAX_DELAY_MS, description: 'Not before this many ms from now.' } },
+} satisfies { [K in keyof Required<RunManyItem>]: Field<unknown, unknown> };
+
+export const RUN_ITEM_KEYS = Object.keys(RUN_ITEM_FIELDS) as (keyof typeof RUN_ITEM_FIELDS)[];
+export const RUN_MANY_OPTION_KEYS = ['actor', 'ignoreOverlap'] as const;
+export const RUN_NOW_OPTION_KEYS = [...RUN_ITEM_KEYS, ...RUN_MANY_OPTION_KEYS] as const;
 
 /** A validated item, ready to become a run. */
 export interface CheckedItem {
@@ -66,9 +75,8 @@ export function runTimeOf(item: RunTimeOptions, now: Date, prefix: string, issue
     return now;
   }
   if (delayMs !== undefined) {
-    if (Number.isInteger(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS) return new Date(now.getTime() + delayMs);
-    issues.push({ path: `${prefix}delayMs`, message: `must be an integer from 0 to ${MAX_DELAY_MS} (10 years), got ${preview(delayMs)}` });
-    return now;
+    const delay = RUN_ITEM_FIELDS.delayMs.check(delayMs, `${prefix}delayMs`, issues, undefined);
+    return typeof delay === 'number' ? new Date(now.getTime() + delay) : now;
   }
   if (runAt !== undefined) {
     const ms = instantMs(runAt);
@@ -76,13 +84,6 @@ export function runTimeOf(item: RunTimeOptions, now: Date, prefix: string, issue
     issues.push({ path: `${prefix}runAt`, message: 'must be a Date or an ISO-8601 string with an offset, at most 10 years ahead' });
   }
   return now;
-}
-
-/** Milliseconds of a Date or of an ISO-8601 string with an offset; NaN otherwise. */
-export function instantMs(value: unknown): number {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'string' && /(Z|[+-]\d{2}:?\d{2})$/i.test(value)) return Date.parse(value);
-  return Number.NaN;
 }
 
 /**
@@ -114,8 +115,7 @@ export async function checkRunItem(
       for (const issue of error.issues) issues.push({ path: `${prefix}${issue.path}`, message: issue.message });
     }
   }
-  const badPriority = priorityIssue(`${prefix}priority`, priority);
-  if (badPriority) issues.push(badPriority);
+  if (priority !== undefined) RUN_ITEM_FIELDS.priority.check(priority, `${prefix}priority`, issues, undefined);
   const at = runTimeOf(item as RunTimeOptions, now, prefix, issues);
   // A refused payload is not copied: it may be nested deeper than any copy can follow.
   return { ...(payload !== undefined && validPayload ? { payload: structuredClone(payload) } : {}), ...(priority !== undefined ? { priority } : {}), at };

@@ -2,13 +2,13 @@ import { hostname } from 'node:os';
 import { buildCalendars, type Calendar, type CalendarDefinition } from './calendars.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigurationError, type ValidationIssue } from './errors.js';
-import { preview } from './json-limits.js';
+import { bool, INVALID, int as integer, oneOf, type Field } from './field-kit.js';
 import type { LockStore } from './locks/types.js';
 import { randomId, systemRandom, type RandomSource } from './random.js';
 import { MAX_TIMEOUT_MS, type HandlersFor, type SchemaMap } from './registry.js';
 import { DEFAULT_RETRY, exponentialBackoff, retryOptionIssues, toRetryPolicy, type RetryPolicy } from './retry.js';
 import type { Store } from './stores/types.js';
-import type { MisfirePolicy, OverlapPolicy, RetryOptions } from './types.js';
+import { MISFIRE_POLICIES, OVERLAP_POLICIES, type MisfirePolicy, type OverlapPolicy, type RetryOptions } from './types.js';
 
 /**
  * A MongoDB `Db` (driver 6 or 7, `client.db(name)`), typed by the members punctual checks so
@@ -122,38 +122,23 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) problem(key, `is not a known option; valid: ${[...KNOWN].join(', ')}`);
   }
-  const int = (key: keyof SchedulerOptions, fallback: number, min: number, max: number): number => {
-    const value = options[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problem(key, `must be an integer from ${min} to ${max}, got ${preview(value)}`);
-      return fallback;
-    }
-    return value;
+  const checked = <T>(f: Field<T>, key: keyof SchedulerOptions, fallback: T): T => {
+    const value = options[key] === undefined ? fallback : f.check(options[key], key, problems, undefined);
+    return value === INVALID || value instanceof Promise ? fallback : value;
   };
-  const maxConcurrentRuns = int('maxConcurrentRuns', 100, 1, 100_000);
-  const prefetch = int('prefetch', 0, 0, 10_000);
-  const pollIntervalMs = int('pollIntervalMs', 1_000, 100, 300_000);
-  const leaseMs = int('leaseMs', 30_000, 1_000, 3_600_000);
-  const defaultTimeoutMs = int('defaultTimeoutMs', 3_600_000, 1, MAX_TIMEOUT_MS);
-  const metricsIntervalMs = int('metricsIntervalMs', 60_000, 0, 86_400_000);
-  const retentionMs = int('retentionMs', 90 * 86_400_000, 60_000, 3_650 * 86_400_000);
-  const misfireGraceMs = int('misfireGraceMs', 60_000, 0, 86_400_000);
-  if (options.instanceId !== undefined && !(typeof options.instanceId === 'string' && /^[\w.:@-]{1,200}$/.test(options.instanceId))) {
-    problem('instanceId', 'must be 1-200 letters, digits, ".", ":", "@", "_" or "-"');
-  }
-  const misfire = oneOf(options.misfire, ['skip', 'once', 'all'] as const, 'once', 'misfire', problems);
-  const overlap = oneOf(options.overlap, ['queue', 'allow', 'skip', 'cancel-previous'] as const, 'queue', 'overlap', problems);
-  if (typeof options.retry !== 'function') {
-    problems.push(...retryOptionIssues(options.retry, 'retry'));
-  }
-  if (options.clock !== undefined && typeof options.clock?.now !== 'function') problem('clock', 'must implement { now, setTimeout, clearTimeout }');
-  if (options.random !== undefined && typeof options.random !== 'function') problem('random', 'must be a function returning a number in [0, 1)');
-  if (options.store !== undefined && typeof options.store?.claimRuns !== 'function') problem('store', 'must implement the Store interface');
-  if (options.db !== undefined && options.store !== undefined) problem('db', 'give either db (MongoDB) or store, not both');
-  if (options.db !== undefined && typeof (options.db as { collection?: unknown } | null)?.collection !== 'function') problem('db', 'must be a MongoDB Db (client.db(name))');
-  if (options.lockStore !== undefined && typeof options.lockStore?.acquire !== 'function') problem('lockStore', 'must implement the LockStore interface');
-  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') problem('keepAlive', `must be true or false, got ${preview(options.keepAlive)}`);
+  const maxConcurrentRuns = checked(integer(1, 100_000), 'maxConcurrentRuns', 100);
+  const prefetch = checked(integer(0, 10_000), 'prefetch', 0);
+  const pollIntervalMs = checked(integer(100, 300_000), 'pollIntervalMs', 1_000);
+  const leaseMs = checked(integer(1_000, 3_600_000), 'leaseMs', 30_000);
+  const defaultTimeoutMs = checked(integer(1, MAX_TIMEOUT_MS), 'defaultTimeoutMs', 3_600_000);
+  const metricsIntervalMs = checked(integer(0, 86_400_000), 'metricsIntervalMs', 60_000);
+  const retentionMs = checked(integer(60_000, 3_650 * 86_400_000), 'retentionMs', 90 * 86_400_000);
+  const misfireGraceMs = checked(integer(0, 86_400_000), 'misfireGraceMs', 60_000);
+  const misfire = checked(oneOf(MISFIRE_POLICIES), 'misfire', 'once');
+  const overlap = checked(oneOf(OVERLAP_POLICIES), 'overlap', 'queue');
+  if (typeof options.retry !== 'function') problems.push(...retryOptionIssues(options.retry, 'retry'));
+  collaboratorProblems(options, problem);
+  const keepAlive = checked(bool(), 'keepAlive', true);
 
   let calendars = new Map<string, Calendar>();
   try {
@@ -177,7 +162,7 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
     misfire,
     misfireGraceMs,
     overlap,
-    keepAlive: options.keepAlive ?? true,
+    keepAlive,
     clock: options.clock ?? systemClock,
     random,
     lookaheadMs: Math.max(2 * pollIntervalMs, 5_000),
@@ -185,9 +170,15 @@ export function resolveOptions(options: SchedulerOptions<SchemaMap>): ResolvedOp
   };
 }
 
-function oneOf<T extends string>(value: unknown, valid: readonly T[], fallback: T, key: string, problems: ValidationIssue[]): T {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && (valid as readonly string[]).includes(value)) return value as T;
-  problems.push({ path: key, message: `must be one of ${valid.map((v) => `"${v}"`).join(', ')}, got ${preview(value)}` });
-  return fallback;
+/** The instance id's characters, and the shape of the injected collaborators (clock, random, store, db, lock store). */
+function collaboratorProblems(options: SchedulerOptions<SchemaMap>, problem: (path: string, message: string) => void): void {
+  if (options.instanceId !== undefined && !(typeof options.instanceId === 'string' && /^[\w.:@-]{1,200}$/.test(options.instanceId))) {
+    problem('instanceId', 'must be 1-200 letters, digits, ".", ":", "@", "_" or "-"');
+  }
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') problem('clock', 'must implement { now, setTimeout, clearTimeout }');
+  if (options.random !== undefined && typeof options.random !== 'function') problem('random', 'must be a function returning a number in [0, 1)');
+  if (options.store !== undefined && typeof options.store?.claimRuns !== 'function') problem('store', 'must implement the Store interface');
+  if (options.db !== undefined && options.store !== undefined) problem('db', 'give either db (MongoDB) or store, not both');
+  if (options.db !== undefined && typeof (options.db as { collection?: unknown } | null)?.collection !== 'function') problem('db', 'must be a MongoDB Db (client.db(name))');
+  if (options.lockStore !== undefined && typeof options.lockStore?.acquire !== 'function') problem('lockStore', 'must implement the LockStore interface');
 }

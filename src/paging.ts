@@ -1,6 +1,7 @@
 import { MAX_CURSOR_LENGTH } from './cursor.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
-import { preview, textIssue } from './json-limits.js';
+import { inRange, oneOf, rangeMessage } from './field-kit.js';
+import { textIssue } from './json-limits.js';
 import type { PageQuery } from './types.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -13,9 +14,7 @@ export const MAX_PAGE_SIZE = 500;
 export function checkPage(query: PageQuery): { limit: number; cursor: string | undefined } {
   const issues: ValidationIssue[] = [];
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    issues.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${preview(query.limit)}` });
-  }
+  if (!inRange(limit, 1, MAX_PAGE_SIZE)) issues.push({ path: 'limit', message: rangeMessage(1, MAX_PAGE_SIZE, query.limit) });
   if ((query as { offset?: unknown }).offset !== undefined) {
     issues.push({ path: 'offset', message: 'offset paging was removed: pass the nextCursor of the previous page as cursor' });
   }
@@ -28,10 +27,7 @@ export function checkPage(query: PageQuery): { limit: number; cursor: string | u
 
 /** Checks an optional filter value against its allowed values; adds an issue when it is not one of them. */
 export function checkChoice<T extends string>(value: unknown, allowed: readonly T[], path: string, issues: ValidationIssue[]): void {
-  if (value === undefined) return;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    issues.push({ path, message: `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${preview(value)}` });
-  }
+  if (value !== undefined) oneOf(allowed).check(value, path, issues, undefined);
 }
 
 /** Checks an optional string filter (task type, name, owner, id): 1-200 characters. */

@@ -1,5 +1,5 @@
 import { ValidationError, type ValidationIssue } from './errors.js';
-import { preview } from './json-limits.js';
+import { int, named, objectOf, type Field } from './field-kit.js';
 import type { RandomSource } from './random.js';
 import type { RetryOptions } from './types.js';
 
@@ -36,30 +36,30 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
   jitter: 0.2,
 };
 
+const MS_RULE = 'a number of ms from 0 to 86400000';
+
+/** The retry options, field by field: checks, messages and JSON Schema. */
+export const RETRY_FIELDS = {
+  maxRetries: int(0, MAX_RETRIES),
+  initialDelayMs: int(0, 86_400_000, { fraction: true, rule: MS_RULE }),
+  multiplier: int(1, 100, { fraction: true }),
+  maxDelayMs: int(0, 86_400_000, { fraction: true, rule: MS_RULE }),
+  jitter: int(0, 0.2, { fraction: true, rule: 'a fraction from 0 to 0.2' }),
+} satisfies { [K in keyof Required<RetryOptions>]: Field<number> };
+
+/** `retry` of a trigger, a handler or the scheduler: an object of {@link RETRY_FIELDS}. */
+export const retryField = named(
+  'RetryOptions',
+  objectOf(RETRY_FIELDS, {
+    notObject: 'must be an object like { maxRetries: 3, initialDelayMs: 1000 }',
+    unknownKey: (known) => `unknown option; valid: ${known.join(', ')}`,
+  }),
+);
+
 /** Checks retry options; returns the issues found (empty when valid). */
 export function retryOptionIssues(options: unknown, path: string): ValidationIssue[] {
-  if (options === undefined) return [];
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    return [{ path, message: 'must be an object like { maxRetries: 3, initialDelayMs: 1000 }' }];
-  }
   const issues: ValidationIssue[] = [];
-  const o = options as Record<string, unknown>;
-  const known = ['maxRetries', 'initialDelayMs', 'multiplier', 'maxDelayMs', 'jitter'];
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) issues.push({ path: `${path}.${key}`, message: `unknown option; valid: ${known.join(', ')}` });
-  }
-  const check = (key: string, ok: (v: number) => boolean, rule: string): void => {
-    const v = o[key];
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-      issues.push({ path: `${path}.${key}`, message: `must be ${rule}, got ${preview(v)}` });
-    }
-  };
-  check('maxRetries', (v) => Number.isInteger(v) && v >= 0 && v <= MAX_RETRIES, `an integer from 0 to ${MAX_RETRIES}`);
-  check('initialDelayMs', (v) => v >= 0 && v <= 86_400_000, 'a number of ms from 0 to 86400000');
-  check('multiplier', (v) => v >= 1 && v <= 100, 'a number from 1 to 100');
-  check('maxDelayMs', (v) => v >= 0 && v <= 86_400_000, 'a number of ms from 0 to 86400000');
-  check('jitter', (v) => v >= 0 && v <= 0.2, 'a fraction from 0 to 0.2');
+  if (options !== undefined) retryField.check(options, path, issues, undefined);
   return issues;
 }
 

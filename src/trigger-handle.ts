@@ -7,6 +7,18 @@ import type { AnyPayload, TriggerSettings } from './trigger-input.js';
 import type { TriggerRecord } from './types.js';
 
 /**
+ * What a method takes: `Typed` on a scheduler whose task types TypeScript knows (`Scheduler<S>`,
+ * as `createScheduler` returns it), `unknown` on `Scheduler` without a type argument, the type
+ * an HTTP layer or any host passes request data through. Either way punctual checks the value
+ * at run time and names each bad field; the host needs no cast.
+ * @example
+ * function routes(scheduler: Scheduler) {
+ *   app.post('/triggers', async (req, res) => res.json(await scheduler.triggers.create(req.body)));
+ * }
+ */
+export type HostInput<S, Typed> = 0 extends 1 & S ? unknown : Typed;
+
+/**
  * Input of `create` and `upsert` for one task type `K`. In the admin view `owner` is required;
  * in a scoped view (`Scoped` true) it is the view's and may be omitted.
  */

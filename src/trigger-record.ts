@@ -1,6 +1,7 @@
 import type { Engine } from './engine.js';
 import { ValidationError } from './errors.js';
 import { firstSlot } from './slots.js';
+import { storedFields, type StoredTriggerFields } from './trigger-fields.js';
 import { validateTriggerFields, type ValidTriggerFields } from './trigger-input.js';
 import type { TriggerRecord } from './types.js';
 
@@ -27,15 +28,10 @@ export async function validateCreateInput(engine: Engine, input: unknown, now: D
 export function newTriggerRecord(engine: Engine, valid: ValidTriggerFields & { owner: string }, now: Date): TriggerRecord {
   const trigger: TriggerRecord = {
     id: engine.newId(),
-    owner: valid.owner,
-    name: valid.name,
-    taskType: valid.taskType,
-    payload: structuredClone(valid.payload),
-    schedule: valid.schedule,
+    ...declaredSettings(engine, valid),
     status: valid.paused ? 'paused' : 'active',
     nextFireAt: null,
     runCount: 0,
-    ...declaredSettings(engine, valid),
     createdAt: now,
     updatedAt: now,
     version: 1,
@@ -45,19 +41,17 @@ export function newTriggerRecord(engine: Engine, valid: ValidTriggerFields & { o
   return trigger;
 }
 
-/** The settings a declaration decides, defaults applied: what `upsert` compares and writes. */
-export function declaredSettings(engine: Engine, valid: ValidTriggerFields): Pick<TriggerRecord, 'priority' | 'misfire' | 'misfireGraceMs' | 'overlap' | 'timeoutMs' | 'retry' | 'timing' | 'autoPause' | 'metadata'> {
-  const handler = engine.registry.get(valid.taskType);
+/**
+ * The fields a declaration decides, defaults applied (the table's fallbacks: the handler's
+ * priority, the scheduler's misfire and overlap policies): what `upsert` compares and writes.
+ */
+export function declaredSettings(engine: Engine, valid: ValidTriggerFields & { owner: string }): StoredTriggerFields & Pick<TriggerRecord, 'autoPause'> {
+  const { misfire, misfireGraceMs, overlap } = engine.options;
+  const stored = storedFields(valid, { handlerPriority: engine.registry.get(valid.taskType)?.priority, misfire, misfireGraceMs, overlap });
+  stored.payload = structuredClone(stored.payload);
   return {
-    priority: valid.priority ?? handler?.priority ?? 0,
-    ...(valid.timeoutMs !== undefined ? { timeoutMs: valid.timeoutMs } : {}),
-    ...(valid.retry ? { retry: valid.retry } : {}),
-    misfire: valid.misfire ?? engine.options.misfire,
-    misfireGraceMs: valid.misfireGraceMs ?? engine.options.misfireGraceMs,
-    overlap: valid.overlap ?? engine.options.overlap,
-    ...(valid.timing ? { timing: valid.timing } : {}),
+    ...stored,
     ...(valid.pauseAfterFailures ? { autoPause: { afterFailures: valid.pauseAfterFailures, consecutiveFailures: 0 } } : {}),
-    ...(valid.metadata ? { metadata: valid.metadata } : {}),
   };
 }
 

@@ -9,13 +9,14 @@ import { ConflictError, isPunctualError } from './errors.js';
 import { firstSlot } from './slots.js';
 import { declaredSettings, isTimed, newTriggerRecord, validateCreateInput } from './trigger-record.js';
 import type { UpsertResult } from './trigger-handle.js';
+import { STORED_KEYS } from './trigger-fields.js';
 import type { ValidTriggerFields } from './trigger-input.js';
 import type { Schedule, TriggerRecord } from './types.js';
 
 const UPSERT_ATTEMPTS = 8;
 
 /** The fields a declaration decides; everything else (status, runCount, nextFireAt...) is the trigger's own state. */
-const DECLARED_FIELDS = ['taskType', 'payload', 'schedule', 'priority', 'timeoutMs', 'retry', 'misfire', 'misfireGraceMs', 'overlap', 'timing', 'autoPause', 'metadata'] as const;
+const DECLARED_FIELDS = [...STORED_KEYS.filter((key) => key !== 'owner' && key !== 'name'), 'autoPause'] as const;
 type DeclaredField = (typeof DECLARED_FIELDS)[number];
 
 /** Upserts one trigger; `input` is a full create input (a scoped view has filled in its owner). */
@@ -64,7 +65,7 @@ export async function findTriggerByName(engine: ApiContext, owner: string, name:
  * when none does. A changed schedule or timing recomputes the next fire from now, except that a
  * slot already due and not yet fired keeps its place: it fires once, under the new settings.
  */
-function declaredChange(engine: ApiContext, current: TriggerRecord, valid: ValidTriggerFields, anchorGiven: boolean, now: Date): { next: TriggerRecord; fields: DeclaredField[] } | null {
+function declaredChange(engine: ApiContext, current: TriggerRecord, valid: ValidTriggerFields & { owner: string }, anchorGiven: boolean, now: Date): { next: TriggerRecord; fields: DeclaredField[] } | null {
   const settings = declaredSettings(engine, valid);
   const desired: Partial<Record<DeclaredField, unknown>> = {
     ...settings,

@@ -2,6 +2,9 @@
  * The records punctual stores, shared by the engine and every store. They are plain data
  * (strings, numbers, booleans, Dates, arrays, objects) so every store can persist them.
  */
+import type { StoredTriggerFields } from './trigger-fields.js';
+
+export type { TriggerTiming } from './timing-fields.js';
 
 /**
  * A normalized schedule, as stored on a trigger. Built from a {@link ScheduleInput} by
@@ -87,55 +90,24 @@ export interface RetryOptions {
   jitter?: number;
 }
 
-/** A trigger: what to run (task type + payload), when (schedule) and how (policies). */
-export interface TriggerRecord {
+/**
+ * A trigger: what to run (task type + payload), when (schedule) and how (policies). Its declared
+ * fields are those of the field table (trigger-fields.ts), defaults applied; the rest is state.
+ */
+export interface TriggerRecord extends StoredTriggerFields {
   id: string;
-  owner: string;
-  /** 1-100 letters, digits, `-`, `_`; unique per owner. */
-  name: string;
-  taskType: string;
-  payload: unknown;
-  schedule: Schedule;
   status: TriggerStatus;
   /** The next slot to fire, or null when the schedule fires only on demand or has ended. */
   nextFireAt: Date | null;
-  /** Higher runs first when capacity is short. Default: the handler's priority (0). */
-  priority: number;
-  /** Overrides the handler's timeout, ms. */
-  timeoutMs?: number;
-  /** Overrides the scheduler's and the handler's retry settings. */
-  retry?: RetryOptions;
-  misfire: MisfirePolicy;
-  /** Slots older than this are missed ones, handled by the misfire policy. */
-  misfireGraceMs: number;
-  overlap: OverlapPolicy;
   /** Number of runs created from this trigger's schedule. */
   runCount: number;
-  /** Start and end bounds, run cap, jitter and exclusion calendars. */
-  timing?: TriggerTiming;
   /** Automatic pause after this many consecutive failed runs, and the current streak. */
   autoPause?: { afterFailures: number; consecutiveFailures: number };
   pausedReason?: string;
-  /** Free-form data for the host (labels, UI state); never interpreted. */
-  metadata?: Record<string, unknown>;
   createdAt: Date;
   updatedAt: Date;
   /** Incremented on every write; updates are compare-and-set on it. */
   version: number;
-}
-
-/** Refinements of a trigger's schedule, stored as plain JSON (instants as ISO strings). */
-export interface TriggerTiming {
-  /** No slot before this instant. */
-  startAt?: string;
-  /** No slot after this instant; the trigger then completes. */
-  endAt?: string;
-  /** Complete after this many scheduled runs. */
-  maxRuns?: number;
-  /** Delay each scheduled run by a random 0..jitterMs ms (the slot itself is unchanged). */
-  jitterMs?: number;
-  /** Names of exclusion calendars (scheduler option `calendars`) whose days and windows are skipped. */
-  calendars?: string[];
 }
 
 /** `skipped`: recorded but not executed (overlap policy `skip`). */

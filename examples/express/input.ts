@@ -9,17 +9,23 @@ import { principalOf } from './auth.js';
  */
 export type ParamType = 'int' | 'string' | 'cursor' | readonly string[];
 
+/** The value a parameter of type `T` parses to. */
+type ParamValue<T> = T extends 'int' ? number : T extends 'string' | 'cursor' ? string : T extends readonly (infer V)[] ? V : never;
+
+/** The parsed query of a spec: each parameter optional, typed by its spec (`status: ['a', 'b']` gives `'a' | 'b'`). */
+export type ParsedQuery<Spec> = { -readonly [K in keyof Spec]?: ParamValue<Spec[K]> };
+
 /**
  * Parses query parameters against a spec: unknown, repeated or malformed ones are a 400 naming
  * the parameter. Ranges (limit 1..500) and cursors are left to punctual, which names them too.
  */
-export function parseQuery(query: Request['query'], spec: Record<string, ParamType>): Record<string, string | number> {
+export function parseQuery<const Spec extends Record<string, ParamType>>(query: Request['query'], spec: Spec): ParsedQuery<Spec> {
   const issues: ValidationIssue[] = [];
   // Own properties only: a parameter named `constructor` or `__proto__` must not find
   // Object.prototype's members, in the spec or in the result.
   const out: Record<string, string | number> = Object.create(null) as Record<string, string | number>;
   for (const [name, raw] of Object.entries(query)) {
-    const type = Object.hasOwn(spec, name) ? spec[name] : undefined;
+    const type: ParamType | undefined = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (type === undefined) {
       issues.push({ path: name, message: `is not a known parameter; use ${Object.keys(spec).join(', ')}` });
     } else if (typeof raw !== 'string') {
@@ -38,7 +44,7 @@ export function parseQuery(query: Request['query'], spec: Record<string, ParamTy
     }
   }
   if (issues.length > 0) throw invalid('Invalid query', issues);
-  return out;
+  return out as ParsedQuery<Spec>;
 }
 
 /**

@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from 'punctual';
 import { createApp } from '../../examples/express/app.js';
+import { OPENAPI_PATH, render } from '../../scripts/openapi.js';
 import { AUDIENCE, ISSUER, SECRET, harness, notifyTrigger, testScheduler, waitFor, type Harness } from './helpers.js';
 
 type Operation = { responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }> };
@@ -48,6 +49,11 @@ describe('the OpenAPI document', () => {
     const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
     expect(result.errors).toBeUndefined();
     expect(result.valid).toBe(true);
+  });
+
+  it('has the request schemas of the field tables (run npm run openapi when this fails)', () => {
+    const committed = readFileSync(OPENAPI_PATH, 'utf8');
+    expect(render(committed) === committed, 'docs/openapi.yaml is stale: run npm run openapi').toBe(true);
   });
 
   it('lists exactly the routes the app serves', async () => {

@@ -9,6 +9,7 @@ import {
   defineHandler,
   type PayloadOf,
   type RunRecord,
+  type Scheduler,
   type SchedulerEvents,
   type TaskContext,
   type TriggerRecord,
@@ -164,5 +165,35 @@ describe('typed trigger handles, upsert and enqueue', () => {
     ]);
     // @ts-expect-error the payload of the other task type
     void scheduler.enqueueMany([{ taskType: 'resize', payload: { to: 'a@example.com' } }]);
+  });
+});
+
+describe('host code: Scheduler without a type argument takes unknown input', () => {
+  it('passes request data through without a cast; punctual checks it at run time', () => {
+    const host = (api: Scheduler, body: unknown, query: Record<string, string | number>) => {
+      void api.triggers.create(body, { actor: 'u' });
+      void api.triggers.upsert(body);
+      void api.triggers.sync(body);
+      void api.triggers.update('id', body);
+      void api.triggers.list(query);
+      void api.triggers.pause('id', body);
+      void api.triggers.runNow('id', body);
+      void api.triggers.runMany('id', body, body);
+      void api.triggers.backfill('id', body);
+      void api.forOwner('u').triggers.create(body);
+      void api.enqueue(body, body, body);
+      void api.forOwner('u').enqueueMany(body, body);
+      expectTypeOf(api.triggers.create(body)).resolves.toExtend<TriggerRecord>();
+    };
+    // Every typed scheduler is such a Scheduler.
+    host(scheduler, {}, {});
+  });
+
+  it('keeps the typed scheduler typed', () => {
+    const body: unknown = {};
+    // @ts-expect-error a typed scheduler wants a typed input
+    void scheduler.triggers.create(body);
+    // @ts-expect-error a typed scheduler wants a typed payload
+    void scheduler.enqueue('send-report', body);
   });
 });

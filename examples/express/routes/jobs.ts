@@ -21,14 +21,14 @@ export function jobRoutes(router: Router, scheduler: Scheduler): void {
   router.post('/api/scheduler/jobs', async (req, res) => {
     const { taskType, payload, owner, ...options } = objectBody(req.body, [...JOB_FIELDS, 'owner'], 'Invalid enqueue');
     const { sub, admin } = principalOf(res);
-    const run = await queue(res, owner).enqueue(taskType as never, payload as never, { ...options, ...(!admin && owner !== undefined ? { owner: owner as string } : {}), actor: sub });
+    const run = await queue(res, owner).enqueue(taskType, payload, { ...options, ...(!admin && owner !== undefined ? { owner } : {}), actor: sub });
     res.status(202).location(`/api/scheduler/runs/${encodeURIComponent(run.id)}`).json(runBody(run));
   });
 
   router.post('/api/scheduler/jobs/batch', async (req, res) => {
     const { jobs, owner } = objectBody(req.body, ['jobs', 'owner'], 'Invalid enqueue');
     const { sub, admin } = principalOf(res);
-    const runs = await queue(res, owner).enqueueMany(jobs as never, { ...(!admin && owner !== undefined ? { owner: owner as string } : {}), actor: sub });
+    const runs = await queue(res, owner).enqueueMany(jobs, { ...(!admin && owner !== undefined ? { owner } : {}), actor: sub });
     res.status(202).json({ items: runs.map(runBody) });
   });
 

@@ -22,7 +22,7 @@ export function runRoutes(router: Router, scheduler: Scheduler): void {
       limit: 'int', cursor: 'cursor', owner: 'string', triggerId: 'string', status: RUN_STATUSES, source: RUN_SOURCES, taskType: 'string',
     });
     const owner = ownerFilter(res, q.owner);
-    const page = await runs(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) } as never);
+    const page = await runs(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) });
     res.json(pageBody(page, runBody));
   });
 

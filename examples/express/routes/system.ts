@@ -44,7 +44,7 @@ export function auditRoute(router: Router, scheduler: Scheduler): void {
     if (!principalOf(res).admin) throw new HttpError(403, 'FORBIDDEN', 'The audit trail is for admins only');
     const q = parseQuery(req.query, { limit: 'int', cursor: 'cursor', owner: 'string', triggerId: 'string', action: AUDIT_ACTIONS });
     const owner = ownerFilter(res, q.owner);
-    const page = await scheduler.audit.list({ ...q, ...(owner !== undefined ? { owner } : {}) } as never);
+    const page = await scheduler.audit.list({ ...q, ...(owner !== undefined ? { owner } : {}) });
     res.json(pageBody(page, auditBody));
   });
 }

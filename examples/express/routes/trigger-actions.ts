@@ -24,20 +24,20 @@ export function triggerActionRoutes(router: Router, scheduler: Scheduler): void 
     if ('name' in body) throw invalid('Invalid trigger', [{ path: 'name', message: 'is given by the path' }]);
     const input = { ...body, name: req.params.name };
     const { trigger, action } = admin
-      ? await scheduler.triggers.upsert({ owner: sub, ...input } as never, { actor: sub })
-      : await scheduler.forOwner(sub).triggers.upsert(input as never, { actor: sub });
+      ? await scheduler.triggers.upsert({ owner: sub, ...input }, { actor: sub })
+      : await scheduler.forOwner(sub).triggers.upsert(input, { actor: sub });
     res.status(action === 'created' ? 201 : 200).location(`${BASE}/${encodeURIComponent(trigger.id)}`).json({ action, trigger: triggerBody(trigger) });
   });
 
   router.post(`${BASE}/:id/execute-many`, async (req, res) => {
     const { items, ignoreOverlap } = objectBody(req.body, ['items', 'ignoreOverlap'], 'Invalid runs');
-    const runs = await triggers(res).runMany(req.params.id, items as never, { actor: principalOf(res).sub, ...(ignoreOverlap !== undefined ? { ignoreOverlap: ignoreOverlap as boolean } : {}) });
+    const runs = await triggers(res).runMany(req.params.id, items, { actor: principalOf(res).sub, ...(ignoreOverlap !== undefined ? { ignoreOverlap } : {}) });
     res.status(202).json({ items: runs.map(runBody) });
   });
 
   router.post(`${BASE}/:id/backfill`, async (req, res) => {
     const { from, to } = objectBody(req.body, ['from', 'to'], 'Invalid backfill range');
-    const result = await triggers(res).backfill(req.params.id, { from: from as string, to: to as string, actor: principalOf(res).sub });
+    const result = await triggers(res).backfill(req.params.id, { from, to, actor: principalOf(res).sub });
     res.json({ slots: result.slots, alreadyRun: result.alreadyRun, created: result.created.map(runBody) });
   });
 }

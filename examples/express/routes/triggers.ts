@@ -1,5 +1,5 @@
 import type { Response, Router } from 'express';
-import type { Scheduler } from 'punctual';
+import type { Scheduler, ScopedScheduler } from 'punctual';
 import { principalOf } from '../auth.js';
 import { invalid } from '../errors.js';
 import { objectBody, ownerFilter, parseQuery } from '../input.js';
@@ -19,19 +19,22 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
     const { sub, admin } = principalOf(res);
     return admin ? scheduler.triggers : scheduler.forOwner(sub).triggers;
   };
-  const runs = (res: Response) => {
-    const { sub, admin } = principalOf(res);
-    return admin ? scheduler.runs : scheduler.forOwner(sub).runs;
-  };
+  collectionRoutes(router, scheduler, triggers);
+  itemRoutes(router, scheduler, triggers);
+}
 
+type TriggersOf = (res: Response) => Scheduler['triggers'] | ScopedScheduler['triggers'];
+
+/** POST and GET /triggers: create (for oneself, or as an admin for anyone) and list. */
+function collectionRoutes(router: Router, scheduler: Scheduler, triggers: TriggersOf): void {
   router.post(BASE, async (req, res) => {
     const { sub, admin } = principalOf(res);
     const body = plainObject(req.body, 'Invalid trigger');
     // Admins create for any owner (default: themselves); others always for themselves, and
     // naming another owner is a 400 from the scoped view.
     const trigger = admin
-      ? await scheduler.triggers.create({ owner: sub, ...body } as never, { actor: sub })
-      : await scheduler.forOwner(sub).triggers.create(body as never, { actor: sub });
+      ? await scheduler.triggers.create({ owner: sub, ...body }, { actor: sub })
+      : await scheduler.forOwner(sub).triggers.create(body, { actor: sub });
     res.status(201).location(`${BASE}/${encodeURIComponent(trigger.id)}`).json(triggerBody(trigger));
   });
 
@@ -48,9 +51,18 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
       owner: 'string',
     });
     const owner = ownerFilter(res, q.owner);
-    const page = await triggers(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) } as never);
+    const page = await triggers(res).list({ ...q, ...(owner !== undefined ? { owner } : {}) });
     res.json(pageBody(page, triggerBody));
   });
+
+}
+
+/** One trigger: read, change, delete, pause, resume, run now, and its history. */
+function itemRoutes(router: Router, scheduler: Scheduler, triggers: TriggersOf): void {
+  const runs = (res: Response) => {
+    const { sub, admin } = principalOf(res);
+    return admin ? scheduler.runs : scheduler.forOwner(sub).runs;
+  };
 
   router.get(`${BASE}/:id`, async (req, res) => {
     res.json(triggerBody(await triggers(res).get(req.params.id)));
@@ -59,7 +71,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
   router.put(`${BASE}/:id`, async (req, res) => {
     const patch = plainObject(req.body, 'Invalid trigger update');
     if (Object.keys(patch).length === 0) throw invalid('Invalid trigger update', [{ path: 'body', message: 'must change at least one field' }]);
-    const trigger = await triggers(res).update(req.params.id, patch as never, { actor: principalOf(res).sub });
+    const trigger = await triggers(res).update(req.params.id, patch, { actor: principalOf(res).sub });
     res.json(triggerBody(trigger));
   });
 
@@ -71,7 +83,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
 
   router.post(`${BASE}/:id/pause`, async (req, res) => {
     const { reason } = objectBody(req.body, ['reason'], 'Invalid pause');
-    const trigger = await triggers(res).pause(req.params.id, { actor: principalOf(res).sub, ...(reason !== undefined ? { reason: reason as string } : {}) });
+    const trigger = await triggers(res).pause(req.params.id, { actor: principalOf(res).sub, ...(reason !== undefined ? { reason } : {}) });
     res.json(triggerBody(trigger));
   });
 
@@ -90,7 +102,7 @@ export function triggerRoutes(router: Router, scheduler: Scheduler): void {
   router.get(`${BASE}/:id/history`, async (req, res) => {
     const q = parseQuery(req.query, { limit: 'int', cursor: 'cursor', status: RUN_STATUSES });
     const trigger = await triggers(res).get(req.params.id); // 404 for another owner's trigger, not an empty page
-    const page = await runs(res).list({ ...q, triggerId: trigger.id } as never);
+    const page = await runs(res).list({ ...q, triggerId: trigger.id });
     res.json(pageBody(page, runBody));
   });
 }
