@@ -49,8 +49,10 @@ export type { PunctualErrorCode, ValidationIssue } from './errors.js';
 export { memoryStore } from './stores/memory/index.js';
 export { memoryLockStore } from './locks/memory/index.js';
 export type { MongoDbLike } from './options.js';
-export type * from './stores/types.js';
-export type * from './locks/types.js';
+// The store interfaces stay here because `store` and `lockStore` options take them; the types their
+// methods use are for store authors, in `punctual/store`.
+export type { Store } from './stores/types.js';
+export type { LockStore } from './locks/types.js';
 export type * from './types.js';
 export { FINAL_RUN_STATUSES, RUN_STATUSES, RUN_SOURCES, TRIGGER_STATUSES, MISFIRE_POLICIES, OVERLAP_POLICIES, AUDIT_ACTIONS } from './types.js';
 export { NAME_PATTERN, OWNER_PATTERN, ID_PATTERN } from './trigger-input.js';
