@@ -25,7 +25,7 @@ import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
 import type { Db } from 'mongodb';
 import type { Store } from './stores/types.js';
-import { OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
+import { OWNER_PATTERN } from './trigger-input.js';
 import { TriggerService, type TriggersApi } from './triggers.js';
 import { enqueue, enqueueMany, type EnqueueApi } from './enqueue.js';
 import { checkOptionKeys } from './option-keys.js';
@@ -230,4 +230,4 @@ function scopedView<S extends SchemaMap>(api: ApiContext, cancelLocal: (runId: s
   };
 }
 
-export type { ActorOptionsLike, AuditListQuery };
+export type { AuditListQuery };

@@ -1,3 +1,4 @@
+import { resolveActor, type ActorOptions } from './actor.js';
 import { buildRun, recordAudit, slotRunId, type ApiContext } from './engine.js';
 import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from './errors.js';
 import { checkRunItem, insertManualRuns, RUN_MANY_OPTION_KEYS, RUN_NOW_OPTION_KEYS, type RunManyItem, type RunManyOptions, type RunNowOptions } from './manual-runs.js';
@@ -9,7 +10,7 @@ import { checkChoice, checkPage, checkText, throwIfIssues } from './paging.js';
 import type { SchemaMap } from './registry.js';
 import { firstSlot, nextSlot, slotsBetween } from './slots.js';
 import type { PayloadFor, TriggerInputFor, TriggerRef, TypedTrigger, UpsertResult } from './trigger-handle.js';
-import { checkId, NAME_PATTERN, resolveActor, validateTriggerFields, type CreateTriggerInput, type UpdateTriggerInput } from './trigger-input.js';
+import { checkId, NAME_PATTERN, validateTriggerFields, type CreateTriggerInput, type UpdateTriggerInput } from './trigger-input.js';
 import { calendarNames, isTimed, newTriggerRecord, validateCreateInput, withScopeOwner } from './trigger-record.js';
 import { syncTriggers, type SyncOptions, type SyncResult } from './trigger-sync.js';
 import { upsertTrigger } from './trigger-upsert.js';
@@ -25,11 +26,6 @@ import {
   type TriggerSort,
   type TriggerStatus,
 } from './types.js';
-
-/** Who did it, for the audit trail. Default: the scoped owner, else `system`. */
-export interface ActorOptions {
-  actor?: string;
-}
 
 /**
  * Filters, sort and paging of `triggers.list`. Pages follow each other through `cursor`, which
