@@ -40,8 +40,11 @@ export interface StopOptions {
 /** One owner's view: sees and changes only that owner's triggers and runs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ScopedScheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
+  /** The owner this view is limited to. */
   readonly owner: string;
+  /** This owner's triggers: created with this owner; another owner's trigger is a NotFoundError, as a missing one. */
   readonly triggers: TriggersApi<S, true>;
+  /** This owner's run history, and cancellation of this owner's runs. */
   readonly runs: RunsApi;
   /** Fires this owner's event triggers listening for `name` (see `Scheduler.publish`). */
   publish(name: string, data?: unknown, options?: PublishOptions): Promise<PublishResult>;
