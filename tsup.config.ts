@@ -5,6 +5,7 @@ import { buildDashboard } from './scripts/build-dashboard.mjs';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    'store/index': 'src/store.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/contract': 'src/testing/contract.ts',
     'mongodb/index': 'src/mongodb.ts',

@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     alias: {
+      'punctual/store': new URL('./src/store.ts', import.meta.url).pathname,
       'punctual/testing/contract': new URL('./src/testing/contract.ts', import.meta.url).pathname,
       'punctual/testing': new URL('./src/testing/index.ts', import.meta.url).pathname,
       'punctual/mongodb': new URL('./src/mongodb.ts', import.meta.url).pathname,

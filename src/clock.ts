@@ -1,6 +1,6 @@
 /**
  * Time source. Everything in punctual that needs the current time or a timer asks a
- * `Clock`, so tests can drive time with {@link TestClock} instead of sleeping.
+ * `Clock`, so tests can drive time with `TestClock` (from `punctual/testing`) instead of sleeping.
  */
 export interface Clock {
   /** Current time in epoch milliseconds. */

@@ -8,6 +8,7 @@
  * with a user's trigger. An idempotency key gives the run a deterministic id under that trigger,
  * so a retried enqueue finds the stored run on every store.
  */
+import { resolveActor } from './actor.js';
 import { recordAudit, type ApiContext } from './engine.js';
 import { ConflictError, isPunctualError, ValidationError, type ValidationIssue } from './errors.js';
 import { preview } from './json-limits.js';
@@ -15,7 +16,7 @@ import { checkRunItem, insertManualRuns, type CheckedItem, type RunTimeOptions }
 import { checkOptionKeys } from './option-keys.js';
 import type { PayloadOf, SchemaMap } from './registry.js';
 import type { HostInput } from './trigger-handle.js';
-import { OWNER_PATTERN, resolveActor } from './trigger-input.js';
+import { OWNER_PATTERN } from './trigger-input.js';
 import { findTriggerByName } from './trigger-upsert.js';
 import type { RunRecord, TriggerRecord } from './types.js';
 

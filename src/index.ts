@@ -4,7 +4,8 @@ export type { AuditListQuery } from './audit-list.js';
 export type { SchedulerOptions } from './options.js';
 export { defineHandler } from './registry.js';
 export type { HandlerDefinition, HandlerMap, HandlersFor, PayloadOf, SchemaMap, TaskContext } from './registry.js';
-export type { CreateTriggerInput, UpdateTriggerInput, TriggerSettings, AnyPayload, ActorOptionsLike as ActorOptions } from './trigger-input.js';
+export type { CreateTriggerInput, UpdateTriggerInput, TriggerSettings, AnyPayload } from './trigger-input.js';
+export type { ActorOptions } from './actor.js';
 export type { TriggersApi, TriggerListQuery, RunNowOptions, RunManyItem, RunManyOptions, ScopedCreateTriggerInput } from './triggers.js';
 export type { RunTimeOptions } from './manual-runs.js';
 export { MAX_DELAY_MS } from './manual-runs.js';
@@ -49,8 +50,10 @@ export type { PunctualErrorCode, ValidationIssue } from './errors.js';
 export { memoryStore } from './stores/memory/index.js';
 export { memoryLockStore } from './locks/memory/index.js';
 export type { MongoDbLike } from './options.js';
-export type * from './stores/types.js';
-export type * from './locks/types.js';
+// The store interfaces stay here because `store` and `lockStore` options take them; the types their
+// methods use are for store authors, in `punctual/store`.
+export type { Store } from './stores/types.js';
+export type { LockStore } from './locks/types.js';
 export type * from './types.js';
 export { FINAL_RUN_STATUSES, RUN_STATUSES, RUN_SOURCES, TRIGGER_STATUSES, MISFIRE_POLICIES, OVERLAP_POLICIES, AUDIT_ACTIONS } from './types.js';
 export { NAME_PATTERN, OWNER_PATTERN, ID_PATTERN } from './trigger-input.js';

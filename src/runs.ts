@@ -3,7 +3,8 @@ import { ConflictError, NotFoundError, type ValidationIssue } from './errors.js'
 import { checkOptionKeys } from './option-keys.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { checkChoice, checkDate, checkPage, checkText, throwIfIssues } from './paging.js';
-import { checkId, resolveActor, type ActorOptionsLike } from './trigger-input.js';
+import { resolveActor, type ActorOptions } from './actor.js';
+import { checkId } from './trigger-input.js';
 import { RUN_SOURCES, RUN_STATUSES, type Page, type PageQuery, type RunRecord, type RunSource, type RunStatus } from './types.js';
 
 /** Filters and paging of `runs.list` (newest `scheduledFor` first). */
@@ -34,7 +35,7 @@ export interface RunsApi {
    * (`ctx.signal` is aborted with a CancelledError). Throws NotFoundError when the run is
    * missing, someone else's, or already finished.
    */
-  cancel(runId: string, options?: ActorOptionsLike): Promise<RunRecord>;
+  cancel(runId: string, options?: ActorOptions): Promise<RunRecord>;
 }
 
 export class RunService implements RunsApi {
@@ -84,7 +85,7 @@ export class RunService implements RunsApi {
     return pageOf(rows, limit, binding, (run) => run.scheduledFor.getTime());
   }
 
-  async cancel(runId: string, options: ActorOptionsLike = {}): Promise<RunRecord> {
+  async cancel(runId: string, options: ActorOptions = {}): Promise<RunRecord> {
     const { engine } = this;
     checkId(runId, 'run');
     checkOptionKeys(options, ['actor'], 'Invalid cancel');

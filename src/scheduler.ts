@@ -25,7 +25,7 @@ import { memoryStore } from './stores/memory/index.js';
 import { mongoStore } from './stores/mongo/index.js';
 import type { Db } from 'mongodb';
 import type { Store } from './stores/types.js';
-import { OWNER_PATTERN, type ActorOptionsLike } from './trigger-input.js';
+import { OWNER_PATTERN } from './trigger-input.js';
 import { TriggerService, type TriggersApi } from './triggers.js';
 import { enqueue, enqueueMany, type EnqueueApi } from './enqueue.js';
 import { checkOptionKeys } from './option-keys.js';
@@ -40,8 +40,11 @@ export interface StopOptions {
 /** One owner's view: sees and changes only that owner's triggers and runs. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ScopedScheduler<S extends SchemaMap = any> extends EnqueueApi<S> {
+  /** The owner this view is limited to. */
   readonly owner: string;
+  /** This owner's triggers: created with this owner; another owner's trigger is a NotFoundError, as a missing one. */
   readonly triggers: TriggersApi<S, true>;
+  /** This owner's run history, and cancellation of this owner's runs. */
   readonly runs: RunsApi;
   /** Fires this owner's event triggers listening for `name` (see `Scheduler.publish`). */
   publish(name: string, data?: unknown, options?: PublishOptions): Promise<PublishResult>;
@@ -230,4 +233,4 @@ function scopedView<S extends SchemaMap>(api: ApiContext, cancelLocal: (runId: s
   };
 }
 
-export type { ActorOptionsLike, AuditListQuery };
+export type { AuditListQuery };

@@ -1,7 +1,7 @@
 /** Trigger input: the types of `create`/`update` input, its validation, ids and actors. */
 import { ValidationError } from './errors.js';
 import { INVALID, isRecord, unknownKeys } from './field-kit.js';
-import { preview, textIssue } from './json-limits.js';
+import { preview } from './json-limits.js';
 import type { HandlerRegistry, PayloadOf, SchemaMap } from './registry.js';
 import { CREATE_KEYS, triggerFieldEntries, UPDATE_KEYS, type TriggerFieldContext, type TriggerSettings, type ValidTriggerFields } from './trigger-fields.js';
 
@@ -66,19 +66,4 @@ export const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,200}$/;
 export function checkId(id: unknown, what: 'trigger' | 'run'): string {
   if (typeof id === 'string' && ID_PATTERN.test(id)) return id;
   throw ValidationError.from([{ path: 'id', message: `must be a ${what} id (1-200 letters, digits, "_-.:@"), got ${preview(id)}` }], `Invalid ${what} id`);
-}
-
-/** Who did it, for the audit trail. */
-export interface ActorOptionsLike {
-  actor?: string;
-}
-
-/** The audit actor: the one given (1-200 characters), else the scoped owner, else `system`. */
-export function resolveActor(options: ActorOptionsLike, scopeOwner?: string): string {
-  if (options.actor !== undefined && (typeof options.actor !== 'string' || options.actor.length === 0 || options.actor.length > 200)) {
-    throw ValidationError.from([{ path: 'actor', message: 'must be a string of 1-200 characters' }], 'Invalid actor');
-  }
-  const unstorable = textIssue(options.actor, 'actor');
-  if (unstorable) throw ValidationError.from([unstorable], 'Invalid actor');
-  return options.actor ?? scopeOwner ?? 'system';
 }

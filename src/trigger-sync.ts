@@ -3,12 +3,13 @@
  * upserted; stored triggers of that owner (within `namePrefix`) that are no longer declared
  * are paused or deleted, so removing a job from the code stops it.
  */
+import { resolveActor } from './actor.js';
 import type { ApiContext } from './engine.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { checkOptionKeys } from './option-keys.js';
 import { validateCreateInput, withScopeOwner } from './trigger-record.js';
 import type { UpsertResult } from './trigger-handle.js';
-import { NAME_PATTERN, OWNER_PATTERN, resolveActor } from './trigger-input.js';
+import { NAME_PATTERN, OWNER_PATTERN } from './trigger-input.js';
 import { upsertTrigger } from './trigger-upsert.js';
 import type { TriggerRecord } from './types.js';
 

@@ -11,11 +11,9 @@ import type { CreateTriggerInput, UpdateTriggerInput } from './trigger-input.js'
 import type { TriggerListQuery } from './trigger-list.js';
 import type { SyncOptions, SyncResult } from './trigger-sync.js';
 import type { Page, RunRecord, TriggerRecord } from './types.js';
+import type { ActorOptions } from './actor.js';
 
-/** Who did it, for the audit trail. Default: the scoped owner, else `system`. */
-export interface ActorOptions {
-  actor?: string;
-}
+export type { ActorOptions };
 
 /** Create input of a scoped view: `owner` is the view's and may be omitted. */
 export type ScopedCreateTriggerInput<S extends SchemaMap> = {

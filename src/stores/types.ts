@@ -1,194 +1,13 @@
 import type { LockStore } from '../locks/types.js';
-import type {
-  AttemptRecord,
-  AuditAction,
-  AuditEntry,
-  RunError,
-  RunRecord,
-  RunSource,
-  RunStatus,
-  SortOrder,
-  TriggerRecord,
-  TriggerSort,
-  TriggerStatus,
-} from '../types.js';
+import type { RunRecord, TriggerRecord, AuditEntry } from '../types.js';
+import type { AuditQuery, RunQuery, TriggerQuery } from './queries.js';
+import type { ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, LeaseRenewalRequest, RunFinish } from './run-claims.js';
+import type { SlotFire, SlotFireResult, TriggerWrite } from './trigger-writes.js';
 
-/**
- * Filters and keyset position for listing triggers. `owner` undefined means every owner (the
- * admin view). Items come in `sort` order, ties broken by `id` in the same direction, starting
- * strictly after `after` when given.
- */
-export interface TriggerQuery {
-  owner?: string;
-  status?: TriggerStatus;
-  taskType?: string;
-  /** Exact name. */
-  name?: string;
-  /** Names starting with this text (case-sensitive; `_` and `%` are plain characters). */
-  namePrefix?: string;
-  sort: TriggerSort;
-  order: SortOrder;
-  /** The last item of the previous page: `value` is its `createdAt` (a Date) or its `name` (a string), as `sort` says. */
-  after?: { value: Date | string; id: string };
-  /** At most this many items. */
-  limit: number;
-}
-
-/** Filters for run history, newest `scheduledFor` first (then id descending). */
-export interface RunQuery {
-  owner?: string;
-  triggerId?: string;
-  status?: RunStatus;
-  taskType?: string;
-  source?: RunSource;
-  /** `scheduledFor >= from`. */
-  from?: Date;
-  /** `scheduledFor < to`. */
-  to?: Date;
-  /** Only runs after this one in the listing order: older `scheduledFor`, or the same with a smaller id. */
-  after?: { scheduledFor: Date; id: string };
-  limit: number;
-}
-
-/** Filters for the audit trail, newest `at` first (then id descending). */
-export interface AuditQuery {
-  owner?: string;
-  triggerId?: string;
-  action?: AuditAction;
-  /** Only entries after this one in the listing order: older `at`, or the same with a smaller id. */
-  after?: { at: Date; id: string };
-  limit: number;
-}
-
-/** Writes to a trigger, applied only when its `version` still equals `expectedVersion`. */
-export interface TriggerWrite {
-  id: string;
-  expectedVersion: number;
-  /** The full new record; its `version` must be `expectedVersion + 1`. */
-  next: TriggerRecord;
-}
-
-/**
- * Firing one slot: create the slot's run and advance the trigger, exactly once per slot.
- * `run.id` is deterministic for the slot, so a second attempt to fire the same slot (from any
- * instance, or after a crash between the two writes) finds the run already there.
- */
-export interface SlotFire {
-  /** The trigger as the dispatcher last read it. */
-  triggerId: string;
-  expectedVersion: number;
-  /** The trigger after firing (nextFireAt moved on, runCount incremented, maybe completed). */
-  next: TriggerRecord;
-  /**
-   * The run to create, or null to advance without a run (misfire skip). Status `pending`, or
-   * `running` when the firing instance claims it at creation: then it carries the lease, the
-   * attempt, `startedAt` and `instanceId` a claim would have set, and is stored as given.
-   */
-  run: RunRecord | null;
-}
-
-/**
- * - `fired`: this call created the run and advanced the trigger; also when a retried fire finds
- *   its run already there held under the fire's own lease token and the trigger advanced to
- *   `next` (an earlier call wrote it but its answer was lost).
- * - `duplicate`: the run already existed (another instance fired the slot); the trigger was
- *   advanced if it still had `expectedVersion`.
- * - `stale`: the trigger changed since it was read (or is gone) and no run was created; re-read it.
- * - `failed`: a store that writes a batch in several steps could not finish this fire (a write
- *   failed or the server refused the run); the trigger did not advance past the slot as far as
- *   it knows. Fire the same slot again later with the same lease token: its deterministic run id
- *   makes the retry safe. Stores that write a batch atomically throw instead.
- */
-export type SlotFireResult = 'fired' | 'duplicate' | 'stale' | 'failed';
-
-/** Claim pending runs whose `availableAt <= now`, highest priority first, then oldest `availableAt`. */
-export interface ClaimRequest {
-  now: Date;
-  instanceId: string;
-  /** Lease token for every run claimed by this call. */
-  token: string;
-  leaseMs: number;
-  /** At most this many runs. */
-  limit: number;
-  /** Only runs of these task types (those with free capacity here); undefined: any. */
-  taskTypes?: readonly string[];
-}
-
-/** Due pending runs of one task type (see `Store.countDueRunsByType`). */
-export interface DueRunCount {
-  taskType: string;
-  count: number;
-  /** The earliest `availableAt` among them: how long the oldest has been waiting. */
-  oldestAvailableAt: Date;
-}
-
-/** Ends the current attempt of a run held under `token`. */
-export type RunFinish = {
-  runId: string;
-  token: string;
-  /** Appended to the run's `attempts` (omitted for deferrals and skips, which are not attempts). */
-  attemptRecord?: AttemptRecord;
-} & (
-  | {
-      /** Clears any `error` left by an earlier attempt. */
-      status: 'completed';
-      finishedAt: Date;
-      durationMs: number;
-      result?: unknown;
-      expiresAt: Date;
-      progress?: RunRecord['progress'];
-    }
-  | {
-      status: 'failed' | 'timed_out' | 'cancelled' | 'skipped';
-      finishedAt: Date;
-      durationMs: number;
-      error: RunError;
-      expiresAt: Date;
-      progress?: RunRecord['progress'];
-    }
-  | {
-      /** Back to the queue: a retry after backoff, or a deferral (the attempt did not count). */
-      status: 'pending';
-      availableAt: Date;
-      error?: RunError;
-      /** Deferral: the claim is undone, so `attempt` goes back down by one. */
-      undoAttempt?: boolean;
-    }
-);
-
-/** One lease to renew (see `Store.renewLeases`): extend it to `expiresAt` if `token` still holds `runId`. */
-export interface LeaseRenewalRequest {
-  runId: string;
-  token: string;
-  expiresAt: Date;
-}
-
-/** The result of renewing a lease. */
-export interface LeaseRenewal {
-  /** False when the token no longer holds the run: the caller must stop. */
-  held: boolean;
-  /** `runs.cancel` was called on this run. */
-  cancelRequested: boolean;
-}
-
-/**
- * Take over runs whose lease expired: running runs with `lease.expiresAt <= now`, oldest expiry
- * first, of the listed task types. Each is held from then on under `token` (lease until
- * `now + leaseMs`, lease instance `instanceId`); nothing else of the run changes (its status
- * stays `running`, its `attempt`, `startedAt` and `instanceId` stay those of the lapsed
- * attempt). What becomes of the run (retried after backoff, or failed) is the engine's policy:
- * it writes that outcome with `finishRuns` under `token`. The request has the shape of a claim;
- * `taskTypes` there are the types this instance has a handler for (so it knows their retry policy).
- */
-export type ExpiredLeaseClaim = ClaimRequest;
-
-/** A run taken over by {@link Store.claimExpiredLeases}, and the lease that had lapsed. */
-export interface ExpiredLease {
-  /** The run as now stored: held under the claim's token. */
-  run: RunRecord;
-  /** The lease that expired: its holder and when it expired. */
-  expired: { instanceId: string; expiresAt: Date };
-}
+// The types a Store's methods take and return, one module per concept; importers keep using this module.
+export type * from './queries.js';
+export type * from './run-claims.js';
+export type * from './trigger-writes.js';
 
 /** A change another process made, delivered by stores that can notify. */
 export interface StoreChange {
@@ -200,7 +19,7 @@ export interface StoreChange {
  * Persistence for triggers, runs and the audit trail. The engine hands every time value in
  * (`now`), so stores never read a clock. Every method is safe to call concurrently from many
  * processes sharing one database; the guarantees are stated per method and checked by the
- * contract suite in `punctual/testing`.
+ * contract suite in `punctual/testing/contract`.
  */
 export interface Store {
   /** A short name for health output, e.g. `memory`, `mongodb`, `postgres`. */

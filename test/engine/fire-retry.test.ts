@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { memoryStore, type SlotFire, type SlotFireResult, type Store } from 'punctual';
+import { memoryStore, type Store } from 'punctual';
+import type { SlotFire, SlotFireResult } from 'punctual/store';
 import { MINUTE, SECOND, SLOW_TIME, testScheduler } from './helpers.js';
 
 /** The memory store with `fireSlots` replaced by `fire(inner, fires)`. */

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { memoryStore, type LeaseRenewalRequest, type Store } from 'punctual';
+import { memoryStore, type Store } from 'punctual';
+import type { LeaseRenewalRequest } from 'punctual/store';
 import { TestClock } from 'punctual/testing';
 import { SECOND, T0, testScheduler, untilAborted } from './helpers.js';
 

@@ -54,6 +54,7 @@ import { z } from 'zod';
 import { createScheduler, ValidationError, type Page, type TriggerRecord } from 'punctual';
 import { postgresStore } from 'punctual/postgres';
 import { TestClock, makeTrigger } from 'punctual/testing';
+import type { SlotFire, Store } from 'punctual/store';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
 const scheduler = createScheduler({
@@ -67,6 +68,9 @@ export async function firstPage(): Promise<Page<TriggerRecord>> {
 }
 export const fixture: TriggerRecord = makeTrigger({ name: 'x' });
 export const isValidation = (error: unknown): boolean => error instanceof ValidationError;
+// A store author's view: the Store of the options is the Store of punctual/store.
+export const fireOne = (store: Store, fire: SlotFire) => store.fireSlots([fire]);
+export const sameStore: Store = postgresStore(pool);
 `,
     );
     const program = ts.createProgram([file], {

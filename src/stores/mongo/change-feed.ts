@@ -1,5 +1,6 @@
 import type { ChangeStream, Collection, Db, Document, ResumeToken } from 'mongodb';
 import type { StoreChange } from '../types.js';
+import { COLLECTION_OPTIONS } from './indexes.js';
 
 /** Every write to a trigger can move its next fire time: wake the dispatcher for all of them. */
 export const TRIGGER_CHANGES_PIPELINE: readonly Document[] = [
@@ -213,4 +214,21 @@ export class ChangeFeeds {
       // The state callback is informational.
     }
   }
+}
+
+/**
+ * Change streams on the triggers and runs collections, started, when the server is a replica set
+ * member or a mongos; null on a standalone server. Rejects when the streams cannot be opened
+ * (e.g. no `changeStream` privilege).
+ */
+export async function openChangeFeeds(
+  db: Db,
+  names: { triggers: string; runs: string },
+  listener: (change: StoreChange) => void,
+  onState?: (active: boolean) => void,
+): Promise<ChangeFeeds | null> {
+  if (!supportsChangeStreams(await helloReply(db))) return null;
+  const feeds = new ChangeFeeds(db.collection(names.triggers, COLLECTION_OPTIONS), db.collection(names.runs, COLLECTION_OPTIONS), listener, onState);
+  await feeds.start();
+  return feeds;
 }

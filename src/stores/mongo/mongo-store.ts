@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, MongoClient } from 'mongodb';
-import { ConfigurationError, ConflictError, StoppedError } from '../../errors.js';
+import { ConfigurationError, StoppedError } from '../../errors.js';
 import { preview } from '../../json-limits.js';
 import { MongoLockStore } from '../../locks/mongo/mongo-lock-store.js';
 import type { LockStore } from '../../locks/types.js';
@@ -9,23 +9,26 @@ import type {
   AuditQuery, ClaimRequest, DueRunCount, ExpiredLease, ExpiredLeaseClaim, LeaseRenewal, LeaseRenewalRequest, RunFinish, RunQuery, SlotFire, SlotFireResult, Store, StoreChange, TriggerQuery,
   TriggerWrite,
 } from '../types.js';
-import { ChangeFeeds, helloReply, supportsChangeStreams } from './change-feed.js';
-import { page } from './pages.js';
-import {
-  fromAuditDoc, fromRunDoc, fromTriggerDoc, toAuditDoc, toRunDoc, toTriggerDoc, withoutId, type AuditDoc, type NameDoc, type RunDoc,
-  type TriggerDoc,
-} from './documents.js';
-import { bulkInsertFailures, insertFailure, isDuplicateKeyError, toStoreError, type BulkInsertFailures } from './errors.js';
-import {
-  collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, LOCK_CLEANUP_INDEX, type CollectionRole,
-} from './indexes.js';
-import { nameConflict, TriggerNames } from './names.js';
-import * as q from './queries.js';
+import { cancelPendingRuns as cancelPendingRunDocs, cancelRun as cancelRunDoc } from './cancels.js';
+import { appendAudit as appendAuditDoc, listAudit as listAuditDocs } from './audit.js';
+import { openChangeFeeds } from './change-feed.js';
 import { claimRuns as claimRunDocs } from './claims.js';
 import { DeploymentNotes } from './deployment-notes.js';
 import { renewLeases as renewLeaseDocs } from './lease-renewals.js';
+import { fromRunDoc, type AuditDoc, type NameDoc, type RunDoc, type TriggerDoc } from './documents.js';
+import { toStoreError } from './errors.js';
+import { claimExpiredLeases as claimExpiredLeaseDocs } from './expired-leases.js';
+import {
+  collectionNames, COLLECTION_OPTIONS, DEFAULT_COLLECTION_PREFIX, ensureAllIndexes, isValidCollectionName, type CollectionRole,
+} from './indexes.js';
+import { TriggerNames } from './names.js';
+import { page } from './pages.js';
+import { purgeExpiredRuns as purgeExpiredRunDocs, purgeUnusedLocks } from './purge.js';
+import * as q from './queries.js';
 import { finishRuns as finishRunDocs } from './run-finishes.js';
-import { fireSlots, withdrawRuns } from './slot-fires.js';
+import { insertRunDocs, insertRuns as insertRunsDocs } from './run-inserts.js';
+import { fireSlots } from './slot-fires.js';
+import { TriggerTable } from './trigger-table.js';
 
 /** Options of {@link mongoStore}. */
 export interface MongoStoreOptions {
@@ -54,9 +57,10 @@ export class MongoStore implements Store {
   /** The collection names in use. */
   readonly collections: Readonly<Record<CollectionRole, string>>;
   private readonly triggers: Collection<TriggerDoc>;
+  private readonly names: TriggerNames;
   private readonly runs: Collection<RunDoc>;
   private readonly audit: Collection<AuditDoc>;
-  private readonly names: TriggerNames;
+  private readonly table: TriggerTable;
   private initializing: Promise<void> | null = null;
   private lockStore: MongoLockStore | undefined;
   /** close() closed the client this store owns (`ownsClient`): it cannot be initialized again. */
@@ -80,6 +84,7 @@ export class MongoStore implements Store {
     this.runs = db.collection<RunDoc>(this.collections.runs, COLLECTION_OPTIONS);
     this.audit = db.collection<AuditDoc>(this.collections.audit, COLLECTION_OPTIONS);
     this.names = new TriggerNames(db.collection<NameDoc>(this.collections.names, COLLECTION_OPTIONS), this.triggers);
+    this.table = new TriggerTable(this.triggers, this.names);
   }
 
   /**
@@ -131,80 +136,31 @@ export class MongoStore implements Store {
   }
 
   insertTrigger(trigger: TriggerRecord): Promise<void> {
-    return this.op('insertTrigger', async () => {
-      const claim = await this.names.claim(trigger.owner, trigger.name, trigger.id, trigger.updatedAt);
-      try {
-        await this.triggers.insertOne(toTriggerDoc(trigger));
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-        if (claim === 'created') await this.names.release(trigger.owner, trigger.name, trigger.id);
-        throw new ConflictError(`A trigger with id "${trigger.id}" already exists.`);
-      }
-      // A claimer that took the name over from a stalled claim of ours wins: undo the insert.
-      if (!(await this.names.isHeldBy(trigger.owner, trigger.name, trigger.id))) {
-        await this.triggers.deleteOne(q.triggerAtVersion(trigger.id, trigger.version));
-        throw nameConflict(trigger.owner, trigger.name);
-      }
-    });
+    return this.op('insertTrigger', () => this.table.insert(trigger));
   }
 
   getTrigger(id: string, owner?: string): Promise<TriggerRecord | null> {
-    return this.op('getTrigger', async () => {
-      const doc = await this.triggers.findOne(owner === undefined ? { _id: id } : { _id: id, owner });
-      return doc ? fromTriggerDoc(doc) : null;
-    });
+    return this.op('getTrigger', () => this.table.get(id, owner));
   }
 
   listTriggers(query: TriggerQuery): Promise<TriggerRecord[]> {
-    return this.op('listTriggers', () => page(this.triggers, q.triggerListFilter(query), q.triggerListSort(query), query.limit, fromTriggerDoc));
+    return this.op('listTriggers', () => this.table.list(query));
   }
 
   updateTrigger(write: TriggerWrite): Promise<boolean> {
-    return this.op('updateTrigger', async () => {
-      const current = await this.triggers.findOne({ _id: write.id });
-      if (!current || current.version !== write.expectedVersion) return false;
-      const { next } = write;
-      const renamed = current.owner !== next.owner || current.name !== next.name;
-      if (!renamed) return this.replaceTrigger(write.id, write.expectedVersion, next);
-      const claim = await this.names.claim(next.owner, next.name, write.id, next.updatedAt);
-      if (!(await this.replaceTrigger(write.id, write.expectedVersion, next))) {
-        if (claim === 'created') await this.names.release(next.owner, next.name, write.id);
-        return false;
-      }
-      if (!(await this.names.isHeldBy(next.owner, next.name, write.id))) {
-        // Taken over while our claim stalled: put the previous record back (one version later).
-        await this.triggers.replaceOne(q.triggerAtVersion(write.id, next.version), { ...withoutId(current), version: next.version + 1 });
-        throw nameConflict(next.owner, next.name);
-      }
-      await this.names.release(current.owner, current.name, write.id);
-      return true;
-    });
+    return this.op('updateTrigger', () => this.table.update(write));
   }
 
   deleteTrigger(id: string, expectedVersion?: number): Promise<boolean> {
-    return this.op('deleteTrigger', async () => {
-      const deleted = await this.triggers.findOneAndDelete(q.triggerAtVersion(id, expectedVersion));
-      if (!deleted) return false;
-      await this.names.release(deleted.owner, deleted.name, id);
-      return true;
-    });
+    return this.op('deleteTrigger', () => this.table.delete(id, expectedVersion));
   }
 
   findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]> {
-    return this.op('findDueTriggers', async () => {
-      if (limit <= 0) return [];
-      const docs = await this.triggers.find(q.dueTriggersFilter(until), { sort: q.DUE_TRIGGERS_SORT, limit }).toArray();
-      return docs.map(fromTriggerDoc);
-    });
+    return this.op('findDueTriggers', () => this.table.findDue(until, limit));
   }
 
   findEventTriggers(event: string, limit: number, offset: number): Promise<TriggerRecord[]> {
-    return this.op('findEventTriggers', async () => {
-      const window = q.pageWindow({ limit, offset });
-      if (!window) return [];
-      const docs = await this.triggers.find(q.eventTriggersFilter(event), { sort: q.TRIGGER_LIST_SORT, ...window }).toArray();
-      return docs.map(fromTriggerDoc);
-    });
+    return this.op('findEventTriggers', () => this.table.findByEvent(event, limit, offset));
   }
 
   fireSlots(fires: readonly SlotFire[]): Promise<SlotFireResult[]> {
@@ -213,27 +169,15 @@ export class MongoStore implements Store {
         triggers: this.triggers,
         names: this.names,
         runs: this.runs,
-        insertRuns: (docs) => this.insertRunDocs(docs),
-        replaceTrigger: (id, version, next) => this.replaceTrigger(id, version, next),
+        insertRuns: (docs) => insertRunDocs(this.runs, docs),
+        replaceTrigger: (id, version, next) => this.table.replace(id, version, next),
       }),
     );
   }
 
-  /**
-   * Unordered insert. When the server refuses some runs (too large, a validator), the runs this
-   * call wrote are withdrawn while untouched and the call throws, so, as on the other stores,
-   * a refused batch writes nothing (the error names any run already claimed elsewhere).
-   */
+  /** Unordered; a batch the server refuses in part writes nothing (see {@link insertRunsDocs}). */
   insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
-    return this.op('insertRuns', async () => {
-      const { duplicates, failed } = await this.insertRunDocs(runs.map(toRunDoc));
-      if (failed.size > 0) {
-        const written = runs.filter((_, i) => !duplicates.has(i) && !failed.has(i));
-        const kept = await withdrawRuns(this.runs, written);
-        throw insertFailure(runs, failed, kept);
-      }
-      return runs.map((_, i) => !duplicates.has(i));
-    });
+    return this.op('insertRuns', () => insertRunsDocs(this.runs, runs));
   }
 
   getRun(id: string, owner?: string): Promise<RunRecord | null> {
@@ -273,77 +217,33 @@ export class MongoStore implements Store {
     return this.op('setProgress', async () => (await this.runs.updateOne(q.heldRun(runId, token), q.progressUpdate(progress))).matchedCount === 1);
   }
 
+  /** See {@link claimExpiredLeaseDocs}: one compare-and-set per lapsed lease. */
   claimExpiredLeases(request: ExpiredLeaseClaim): Promise<ExpiredLease[]> {
-    return this.op('claimExpiredLeases', async () => {
-      if (request.limit <= 0 || request.taskTypes?.length === 0) return [];
-      const expired = await this.runs.find(q.expiredLeasesFilter(request), { sort: q.EXPIRED_LEASES_SORT, limit: request.limit }).toArray();
-      const settled = await Promise.allSettled(
-        expired.map(async (doc): Promise<ExpiredLease | null> => {
-          const run = fromRunDoc(doc);
-          if (!run.lease) return null;
-          const write = q.expiredLeaseClaim({ ...run, lease: run.lease }, request);
-          const after = await this.runs.findOneAndUpdate(write.filter, write.update, { returnDocument: 'after' });
-          return after ? { run: fromRunDoc(after), expired: { instanceId: run.lease.instanceId, expiresAt: run.lease.expiresAt } } : null;
-        }),
-      );
-      // One failed takeover does not hide the others; it is tried again next pass.
-      const claimed = settled.flatMap((item) => (item.status === 'fulfilled' && item.value ? [item.value] : []));
-      const failure = settled.find((item): item is PromiseRejectedResult => item.status === 'rejected');
-      if (failure && claimed.length === 0) throw failure.reason;
-      return claimed;
-    });
+    return this.op('claimExpiredLeases', () => claimExpiredLeaseDocs(this.runs, request));
   }
 
   cancelRun(id: string, now: Date, retentionMs: number, owner?: string): Promise<RunRecord | null> {
-    return this.op('cancelRun', async () => {
-      // A run may move between pending and running while we try: a few rounds settle it.
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const cancelled = await this.runs.findOneAndUpdate(q.cancelPendingFilter(id, owner), q.cancelPendingUpdate(now, retentionMs), {
-          returnDocument: 'after',
-        });
-        if (cancelled) return fromRunDoc(cancelled);
-        const requested = await this.runs.findOneAndUpdate(q.cancelRunningFilter(id, owner), q.CANCEL_REQUEST_UPDATE, { returnDocument: 'after' });
-        if (requested) return fromRunDoc(requested);
-        const current = await this.runs.findOne(q.runById(id, owner), { projection: { status: 1 } });
-        if (!current || (current.status !== 'pending' && current.status !== 'running')) return null;
-      }
-      return null;
-    });
+    return this.op('cancelRun', () => cancelRunDoc(this.runs, id, now, retentionMs, owner));
   }
 
   cancelPendingRuns(triggerId: string, now: Date, retentionMs: number): Promise<number> {
-    return this.op('cancelPendingRuns', async () => (await this.runs.updateMany(q.pendingOfTriggerFilter(triggerId), q.cancelPendingUpdate(now, retentionMs))).modifiedCount);
+    return this.op('cancelPendingRuns', () => cancelPendingRunDocs(this.runs, triggerId, now, retentionMs));
   }
 
+  /** Final runs past retention; without TTL indexes also unused locks (see purge.ts). */
   purgeExpiredRuns(now: Date, limit: number): Promise<number> {
     return this.op('purgeExpiredRuns', async () => {
-      if (limit <= 0) return 0;
-      if (this.limits.has('ttl')) await this.purgeUnusedLocks(now);
-      const ids = (await this.runs.find(q.purgeableFilter(now), { limit, projection: { _id: 1 } }).toArray()).map((doc) => doc._id);
-      if (ids.length === 0) return 0;
-      return (await this.runs.deleteMany({ _id: { $in: ids }, ...q.purgeableFilter(now) })).deletedCount;
+      if (limit > 0 && this.limits.has('ttl')) await purgeUnusedLocks(this.db.collection(this.collections.locks, COLLECTION_OPTIONS), now);
+      return purgeExpiredRunDocs(this.runs, now, limit);
     });
   }
 
   appendAudit(entry: AuditEntry): Promise<void> {
-    return this.op('appendAudit', async () => {
-      try {
-        await this.audit.insertOne(toAuditDoc(entry));
-      } catch (error) {
-        // The same entry appended twice (a retry): keep the first.
-        if (!isDuplicateKeyError(error)) throw error;
-      }
-    });
+    return this.op('appendAudit', () => appendAuditDoc(this.audit, entry));
   }
 
   listAudit(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.op('listAudit', () => page(this.audit, q.auditListFilter(query), q.AUDIT_LIST_SORT, query.limit, fromAuditDoc));
-  }
-
-  /** Without the lock TTL index: removes locks whose last lease ended over an hour ago, as the index would. */
-  private async purgeUnusedLocks(now: Date): Promise<void> {
-    const cutoff = new Date(now.getTime() - (LOCK_CLEANUP_INDEX.expireAfterSeconds ?? 0) * 1_000);
-    await this.db.collection(this.collections.locks, COLLECTION_OPTIONS).deleteMany({ expiresAt: { $lte: cutoff } });
+    return this.op('listAudit', () => listAuditDocs(this.audit, query));
   }
 
   /** The MongoDB lock store on `<prefix>locks` (one per store). */
@@ -359,34 +259,10 @@ export class MongoStore implements Store {
    */
   subscribe(listener: (change: StoreChange) => void, onState?: (active: boolean) => void): Promise<(() => Promise<void>) | null> {
     return this.op('subscribe', async () => {
-      if (!supportsChangeStreams(await helloReply(this.db))) {
-        this.limits.note('changeStreams', 'Standalone server: change streams need a replica set, so other instances\' changes are seen at the next poll (pollIntervalMs).');
-        return null;
-      }
-      const collection = (name: string) => this.db.collection(name, COLLECTION_OPTIONS);
-      const feeds = new ChangeFeeds(collection(this.collections.triggers), collection(this.collections.runs), listener, onState);
-      await feeds.start();
-      return () => feeds.close();
+      const feeds = await openChangeFeeds(this.db, this.collections, listener, onState);
+      if (!feeds) this.limits.note('changeStreams', 'Standalone server: change streams need a replica set, so other instances\' changes are seen at the next poll (pollIntervalMs).');
+      return feeds ? () => feeds.close() : null;
     });
-  }
-
-  private async replaceTrigger(id: string, expectedVersion: number, next: TriggerRecord): Promise<boolean> {
-    const result = await this.triggers.replaceOne(q.triggerAtVersion(id, expectedVersion), withoutId(toTriggerDoc({ ...next, id })));
-    return result.matchedCount === 1;
-  }
-
-  /** Inserts runs, unordered: one failure does not stop the others. Returns what was not written. */
-  private async insertRunDocs(docs: readonly RunDoc[]): Promise<BulkInsertFailures> {
-    if (docs.length > 0) {
-      try {
-        await this.runs.insertMany([...docs], { ordered: false });
-      } catch (error) {
-        const failures = bulkInsertFailures(error);
-        if (failures) return failures;
-        throw error;
-      }
-    }
-    return { duplicates: new Set(), failed: new Map() };
   }
 
   private async op<T>(operation: string, run: () => Promise<T>): Promise<T> {

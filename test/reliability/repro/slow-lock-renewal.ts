@@ -21,7 +21,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { createScheduler, memoryLockStore, memoryStore, type Lock, type LockStore } from 'punctual';
+import { createScheduler, memoryLockStore, memoryStore, type LockStore } from 'punctual';
+import type { Lock } from 'punctual/store';
 
 export interface SlowLockFindings {
   /** The run did not end completed although its handler completed: a lost run (2). */

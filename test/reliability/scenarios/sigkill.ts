@@ -8,7 +8,7 @@
  * "not held" and change nothing.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { RunFinish } from 'punctual';
+import type { RunFinish } from 'punctual/store';
 import type { RunRow } from '../database.js';
 import { scenario, finish, type ScenarioResult } from '../harness.js';
 import type { Settings } from '../settings.js';

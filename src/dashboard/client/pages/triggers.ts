@@ -16,20 +16,18 @@ interface Filters {
   owner: string;
 }
 
-export function TriggersPage() {
-  const [draft, setDraft] = useState<Filters>({ q: '', status: '', taskType: '', owner: '' });
-  const [filters, setFilters] = useState<Filters>(draft);
-  const [cursors, setCursors] = useState<string[]>([]);
-  const page = useLoad(() => get<Page<TriggerRow>>('/triggers', { ...filters, cursor: cursors[cursors.length - 1] }), [filters, cursors]);
+/**
+ * A started or finished run or a changed trigger changes the table: reload it, at most every two
+ * seconds however busy the scheduler is.
+ */
+function useLiveReload(reload: () => void): void {
   useEffect(() => {
-    // A started or finished run or a changed trigger changes the table: reload it, at most every
-    // two seconds however busy the scheduler is.
     let pending: ReturnType<typeof setTimeout> | null = null;
     const off = onLive((data) => {
       if (pending || !('trigger' in data || RELOAD_ON.includes(data.event))) return;
       pending = setTimeout(() => {
         pending = null;
-        page.reload();
+        reload();
       }, RELOAD_EVERY_MS);
     });
     return () => {
@@ -37,6 +35,14 @@ export function TriggersPage() {
       if (pending) clearTimeout(pending);
     };
   }, []);
+}
+
+export function TriggersPage() {
+  const [draft, setDraft] = useState<Filters>({ q: '', status: '', taskType: '', owner: '' });
+  const [filters, setFilters] = useState<Filters>(draft);
+  const [cursors, setCursors] = useState<string[]>([]);
+  const page = useLoad(() => get<Page<TriggerRow>>('/triggers', { ...filters, cursor: cursors[cursors.length - 1] }), [filters, cursors]);
+  useLiveReload(page.reload);
   const set = (key: keyof Filters) => (e: Event) => setDraft({ ...draft, [key]: (e.target as HTMLInputElement).value });
   const submit = (e: Event) => {
     e.preventDefault();
