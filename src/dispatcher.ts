@@ -11,6 +11,7 @@ import type { SlotFire, SlotFireResult, Store } from './stores/types.js';
 import type { TriggerRecord } from './types.js';
 import type { Wakeups } from './wake-timers.js';
 import { StoreError } from './errors.js';
+import { announceFired } from './fire-events.js';
 import type { FireRetries} from './fire-retries.js';
 import { fireRetryDelayMs } from './fire-retries.js';
 
@@ -280,20 +281,8 @@ export class Dispatcher {
   }
 
   private afterFired(fire: SlotFire, missedFrom: Date | null): void {
-    const { events, metrics } = this.ctx;
-    const trigger = fire.next;
-    if (fire.run) {
-      metrics.increment('slotsFired');
-      metrics.increment('runsScheduled');
-      // A run created already claimed is announced as scheduled, as it was before its claim:
-      // that copy, like every payload, is built only when someone listens.
-      if (events.has('run:scheduled')) events.emit('run:scheduled', { run: asScheduled(fire.run) });
-    }
-    if (missedFrom) {
-      events.emit('trigger:misfired', { triggerId: trigger.id, owner: trigger.owner, missedFrom, policy: trigger.misfire, fired: fire.run?.scheduledFor ?? null });
-    }
-    if (trigger.status === 'completed') events.emit('trigger:completed', { trigger });
-    this.triggerChanged(trigger, trigger.id);
+    announceFired(this.ctx, fire, missedFrom);
+    this.triggerChanged(fire.next, fire.next.id);
   }
 
   private async reload(id: string): Promise<void> {
@@ -304,9 +293,4 @@ export class Dispatcher {
       this.reporter.failed('getTrigger', error);
     }
   }
-}
-
-/** A run as it was scheduled, before a claim at fire. */
-function asScheduled(run: NonNullable<SlotFire['run']>): NonNullable<SlotFire['run']> {
-  return run.status === 'running' ? { ...run, status: 'pending', attempt: run.attempt - 1, startedAt: null, instanceId: null, lease: null } : run;
 }
