@@ -32,6 +32,19 @@ export interface OutcomeHooks {
   wakeAt(at: number): void;
 }
 
+/** The record of the attempt that just ended. */
+function attemptOf(ctx: OutcomeContext, run: RunRecord, times: { startedAt: Date; finishedAt: Date }, kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord {
+  const record: AttemptRecord = { attempt: run.attempt, instanceId: ctx.options.instanceId, startedAt: times.startedAt, finishedAt: times.finishedAt, outcome: kind };
+  if (error) record.error = error;
+  return record;
+}
+
+/** A final write keeps the run's last progress. */
+function withProgress(finish: FinishWrite, run: RunRecord): FinishWrite {
+  if (run.progress) (finish as { progress?: RunRecord['progress'] }).progress = run.progress;
+  return finish;
+}
+
 function plan(finish: FinishWrite, after?: () => void): PlannedOutcome {
   return after ? { finish, after } : { finish };
 }
@@ -42,19 +55,11 @@ function plan(finish: FinishWrite, after?: () => void): PlannedOutcome {
  * nothing at all when the lease was lost.
  */
 export function planOutcome(ctx: OutcomeContext, run: RunRecord, outcome: HandlerOutcome, times: { startedAt: Date; finishedAt: Date; durationMs: number }, hooks: OutcomeHooks): PlannedOutcome {
-  const { startedAt, finishedAt, durationMs } = times;
-  const attempt = (kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord => ({
-    attempt: run.attempt,
-    instanceId: ctx.options.instanceId,
-    startedAt,
-    finishedAt,
-    outcome: kind,
-    ...(error ? { error } : {}),
-  });
+  const { finishedAt, durationMs } = times;
+  const attempt = (kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord => attemptOf(ctx, run, times, kind, error);
   const expiresAt = new Date(finishedAt.getTime() + ctx.options.retentionMs);
-  const progress = run.progress ? { progress: run.progress } : {};
   if (outcome.ok) {
-    return plan({ status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed'), ...progress }, () => {
+    return plan(withProgress({ status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed') }, run), () => {
       hooks.countForAutoPause(run, false);
       ctx.metrics.increment('runsCompleted');
       // Copying the run for the event is a large part of a short run's cost: only with listeners.
@@ -73,7 +78,7 @@ export function planOutcome(ctx: OutcomeContext, run: RunRecord, outcome: Handle
     return plan({ status: 'pending', availableAt: finishedAt, undoAttempt: true });
   }
   if (isPunctualError(outcome.error, 'CancelledError')) {
-    return plan({ status: 'cancelled', finishedAt, durationMs, error, expiresAt, attemptRecord: attempt('cancelled', error), ...progress }, () => {
+    return plan(withProgress({ status: 'cancelled', finishedAt, durationMs, error, expiresAt, attemptRecord: attempt('cancelled', error) }, run), () => {
       ctx.metrics.increment('runsCancelled');
       ctx.events.emit('run:cancelled', { run: { ...run, status: 'cancelled', error }, reason: error.message });
     });
@@ -88,7 +93,7 @@ export function planOutcome(ctx: OutcomeContext, run: RunRecord, outcome: Handle
     });
   }
   const status = timedOut ? 'timed_out' : 'failed';
-  return plan({ status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error), ...progress }, () => {
+  return plan(withProgress({ status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error) }, run), () => {
     const final = { ...run, status, error, finishedAt, durationMs } as RunRecord;
     hooks.countForAutoPause(run, true);
     if (timedOut) {
