@@ -23,8 +23,10 @@ export class HeldRuns implements Iterable<ActiveRun> {
     if (this.head >= this.items.length) return undefined;
     const active = this.items[this.head];
     this.items[this.head++] = undefined;
-    if (this.head === this.items.length) this.drain();
-    else if (this.head >= 1024 && this.head * 2 >= this.items.length) this.compact();
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) this.compact();
     return active;
   }
 
