@@ -76,7 +76,7 @@ export class ClaimAtFire {
    */
   private reserve(plan: Plan, now: Date): FirePlan {
     const run = plan.fire.run;
-    if (!run || run.availableAt.getTime() > now.getTime() || !this.capacity.reserve(run.taskType)) return { ...plan, claimed: false };
+    if (!run || run.availableAt.getTime() > now.getTime() || !this.capacity.reserve(run.taskType)) return { fire: plan.fire, missedFrom: plan.missedFrom, claimed: false };
     const { instanceId, leaseMs, random } = this.ctx.options;
     const token = this.retries.tokenFor(run.id, plan.fire.expectedVersion) ?? randomId(random, 16);
     run.status = 'running';
@@ -84,6 +84,6 @@ export class ClaimAtFire {
     run.startedAt = now;
     run.instanceId = instanceId;
     run.lease = { token, instanceId, expiresAt: new Date(now.getTime() + leaseMs) };
-    return { ...plan, claimed: true };
+    return { fire: plan.fire, missedFrom: plan.missedFrom, claimed: true };
   }
 }
