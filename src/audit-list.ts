@@ -14,7 +14,7 @@ export interface AuditListQuery extends PageQuery {
 }
 
 /** One page of the audit trail, newest `at` first, then by id; the next page through `cursor`. */
-export async function listAudit(engine: Engine, query: AuditListQuery = {}): Promise<Page<AuditEntry>> {
+export async function listAudit(engine: Pick<Engine, 'ready' | 'store'>, query: AuditListQuery = {}): Promise<Page<AuditEntry>> {
   checkOptionKeys(query, ['owner', 'triggerId', 'action', 'limit', 'cursor', 'offset'], 'Invalid audit query');
   const { limit, cursor } = checkPage(query);
   const issues: ValidationIssue[] = [];

@@ -1,4 +1,4 @@
-import { recordAudit, type Engine } from './engine.js';
+import { recordAudit, type AuditContext } from './engine.js';
 import type { LocalChanges } from './local-changes.js';
 import type { RunRecord, TriggerRecord } from './types.js';
 
@@ -9,9 +9,9 @@ const ATTEMPTS = 5;
  * extends the streak and pauses the trigger when it reaches the threshold; a success resets it.
  * Only runs created while the trigger had the setting call this.
  */
-export async function countOutcome(engine: Engine, run: RunRecord, failed: boolean, changes: Pick<LocalChanges, 'triggerChanged'>): Promise<void> {
+export async function countOutcome(ctx: AuditContext, run: RunRecord, failed: boolean, changes: Pick<LocalChanges, 'triggerChanged'>): Promise<void> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const trigger = await engine.store.getTrigger(run.triggerId);
+    const trigger = await ctx.store.getTrigger(run.triggerId);
     if (!trigger?.autoPause) return;
     const { afterFailures, consecutiveFailures } = trigger.autoPause;
     if (!failed && consecutiveFailures === 0) return;
@@ -22,14 +22,14 @@ export async function countOutcome(engine: Engine, run: RunRecord, failed: boole
       ...trigger,
       autoPause: { afterFailures, consecutiveFailures: streak },
       ...(pause ? { status: 'paused' as const, pausedReason: reason } : {}),
-      updatedAt: engine.now(),
+      updatedAt: ctx.now(),
       version: trigger.version + 1,
     };
-    if (!(await engine.store.updateTrigger({ id: trigger.id, expectedVersion: trigger.version, next }))) continue;
+    if (!(await ctx.store.updateTrigger({ id: trigger.id, expectedVersion: trigger.version, next }))) continue;
     changes.triggerChanged(next, next.id);
     if (pause) {
-      await recordAudit(engine, { actor: 'system', action: 'trigger.pause', owner: next.owner, triggerId: next.id, details: { reason, automatic: true } });
-      engine.events.emit('trigger:paused', { trigger: next, actor: 'system', reason });
+      await recordAudit(ctx, { actor: 'system', action: 'trigger.pause', owner: next.owner, triggerId: next.id, details: { reason, automatic: true } });
+      ctx.events.emit('trigger:paused', { trigger: next, actor: 'system', reason });
     }
     return;
   }

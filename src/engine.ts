@@ -8,7 +8,11 @@ import { exponentialBackoff, DEFAULT_RETRY, toRetryPolicy, type RetryPolicy } fr
 import type { Store } from './stores/types.js';
 import type { AuditEntry, RunRecord, RunSource, TriggerRecord } from './types.js';
 
-/** What the engine's parts share: the store, the registry, options, time. Built once by `createScheduler`. */
+/**
+ * Everything the engine's parts draw on: the store, the registry, options, time. Built once by
+ * `createScheduler`, which hands each part only the members it declares in its own narrow
+ * context (`OutcomeContext`, `ExecutorContext`, ...); the API services take all of it.
+ */
 export interface Engine {
   readonly store: Store;
   readonly locks: LockStore;
@@ -30,17 +34,38 @@ export interface ApiContext extends Engine {
   triggerChanged(trigger: TriggerRecord | null, id: string): void;
 }
 
+/** What appending an audit entry needs. */
+export type AuditContext = Pick<Engine, 'store' | 'events' | 'now' | 'newId'>;
+
+/** What choosing a run's retry policy needs. */
+export interface RetryPolicyContext {
+  readonly registry: Pick<HandlerRegistry, 'get'>;
+  readonly options: Pick<ResolvedOptions, 'retry'>;
+}
+
+/** What building a new run needs: its handler's limits, the defaults, the random source, the time. */
+export interface RunBuildContext extends RetryPolicyContext {
+  readonly options: Pick<ResolvedOptions, 'retry' | 'random' | 'defaultTimeoutMs'>;
+  now(): Date;
+}
+
 /** Appends an audit entry and emits `audit:recorded`. */
-export async function recordAudit(engine: Engine, entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
-  const full: AuditEntry = { id: engine.newId(), at: engine.now(), ...entry };
-  await engine.store.appendAudit(full);
-  engine.events.emit('audit:recorded', { entry: full });
+export async function recordAudit(ctx: AuditContext, entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
+  const full: AuditEntry = { id: ctx.newId(), at: ctx.now(), ...entry };
+  await ctx.store.appendAudit(full);
+  ctx.events.emit('audit:recorded', { entry: full });
 }
 
 /** The retry policy that applies to a run: trigger override, else handler, else scheduler. */
-export function retryPolicyFor(engine: Engine, taskType: string, override: RunRecord['retry']): RetryPolicy {
+export function retryPolicyFor(ctx: RetryPolicyContext, taskType: string, override: RunRecord['retry']): RetryPolicy {
   if (override) return exponentialBackoff({ ...DEFAULT_RETRY, ...override });
-  return toRetryPolicy(engine.registry.get(taskType)?.retry, engine.options.retry);
+  return toRetryPolicy(ctx.registry.get(taskType)?.retry, ctx.options.retry);
+}
+
+/** The attempts a run of `taskType` gets: what `retryPolicyFor` allows, without building a policy for an override. */
+function maxAttemptsFor(ctx: RetryPolicyContext, taskType: string, override: RunRecord['retry']): number {
+  if (override) return (override.maxRetries ?? DEFAULT_RETRY.maxRetries) + 1;
+  return retryPolicyFor(ctx, taskType, undefined).maxRetries + 1;
 }
 
 /** The id of the run for one slot of a trigger: the same on every instance, so a slot has one run. */
@@ -48,16 +73,15 @@ export function slotRunId(triggerId: string, slot: Date): string {
   return `${triggerId}@${slot.toISOString()}`;
 }
 
-/** Builds a new pending run of a trigger. */
+/** Builds a new pending run of a trigger, created at `init.now` (default: the clock's now). */
 export function buildRun(
-  engine: Engine,
+  ctx: RunBuildContext,
   trigger: TriggerRecord,
-  init: { id?: string; source: RunSource; scheduledFor: Date; availableAt?: Date; payload?: unknown; priority?: number; event?: RunRecord['event']; overlap?: RunRecord['overlap'] },
+  init: { id?: string; source: RunSource; scheduledFor: Date; availableAt?: Date; payload?: unknown; priority?: number; event?: RunRecord['event']; overlap?: RunRecord['overlap']; now?: Date },
 ): RunRecord {
-  const handler = engine.registry.get(trigger.taskType);
-  const now = engine.now();
-  return {
-    id: init.id ?? `${trigger.id}@${randomId(engine.options.random, 12)}`,
+  const handler = ctx.registry.get(trigger.taskType);
+  const run: RunRecord = {
+    id: init.id ?? `${trigger.id}@${randomId(ctx.options.random, 12)}`,
     triggerId: trigger.id,
     triggerName: trigger.name,
     owner: trigger.owner,
@@ -69,11 +93,9 @@ export function buildRun(
     scheduledFor: init.scheduledFor,
     availableAt: init.availableAt ?? init.scheduledFor,
     attempt: 0,
-    maxAttempts: retryPolicyFor(engine, trigger.taskType, trigger.retry).maxRetries + 1,
-    timeoutMs: trigger.timeoutMs ?? handler?.timeoutMs ?? engine.options.defaultTimeoutMs,
-    ...(trigger.retry ? { retry: trigger.retry } : {}),
+    maxAttempts: maxAttemptsFor(ctx, trigger.taskType, trigger.retry),
+    timeoutMs: trigger.timeoutMs ?? handler?.timeoutMs ?? ctx.options.defaultTimeoutMs,
     overlap: init.overlap ?? trigger.overlap,
-    ...(trigger.autoPause ? { pauseAfterFailures: trigger.autoPause.afterFailures } : {}),
     lease: null,
     startedAt: null,
     finishedAt: null,
@@ -81,8 +103,12 @@ export function buildRun(
     instanceId: null,
     cancelRequested: false,
     attempts: [],
-    ...(init.event ? { event: init.event } : {}),
-    createdAt: now,
+    createdAt: init.now ?? ctx.now(),
     expiresAt: null,
   };
+  // Optional fields only when set, as before (the stores and events see the same keys).
+  if (trigger.retry) run.retry = trigger.retry;
+  if (trigger.autoPause) run.pauseAfterFailures = trigger.autoPause.afterFailures;
+  if (init.event) run.event = init.event;
+  return run;
 }

@@ -1,104 +1,88 @@
 import type { ActiveRun } from './active-run.js';
+import type { Capacity } from './capacity.js';
+import type { FireCapacity } from './claim-at-fire.js';
 import type { TimerHandle } from './clock.js';
-import type { Engine } from './engine.js';
-import { CancelledError, LeaseLostError, NonRetryableError, StoppedError, TimeoutError } from './errors.js';
-import { countOutcome } from './auto-pause.js';
-import { planOutcome, type FinishWrite, type HandlerOutcome } from './outcome.js';
-import { decideOverlap } from './overlap.js';
-import { raceAbort, RunAbort, unstorable } from './run-abort.js';
+import { LeaseLostError, StoppedError } from './errors.js';
 import type { FinishWriter } from './finish-writer.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import type { LeaseKeeper } from './lease-keeper.js';
+import type { ResolvedOptions } from './options.js';
 import { randomId } from './random.js';
-import type { LocalChanges } from './local-changes.js';
 import type { Reporter } from './reporter.js';
-import { taskContext } from './task-context.js';
-import { typesWithCapacity } from './type-capacity.js';
-import { WakeTimers } from './wake-timers.js';
-import type { RunFinish } from './stores/types.js';
-import type { RunError, RunRecord } from './types.js';
+import type { RunExecution } from './run-execution.js';
+import { RunAbort } from './run-abort.js';
+import type { Store } from './stores/types.js';
+import type { RunRecord } from './types.js';
+import type { Wakeups } from './wake-timers.js';
+
+/** What the executor reads: `claimRuns`, and this instance's settings and clock. */
+export interface ExecutorContext {
+  readonly store: Pick<Store, 'claimRuns'>;
+  readonly options: Pick<ResolvedOptions, 'instanceId' | 'leaseMs' | 'random' | 'clock'>;
+}
+
+/** The pieces the executor drives, built before it. */
+export interface ExecutorParts {
+  readonly capacity: Capacity;
+  readonly execution: RunExecution;
+  readonly leases: Pick<LeaseKeeper, 'renewAll' | 'keepWriting'>;
+  readonly writer: Pick<FinishWriter, 'drain' | 'abandon'>;
+  readonly wakeups: Wakeups;
+}
 
 /**
  * Claims runs up to the free capacity (global and per task type, highest priority first; with
- * `prefetch`, that many more, held until a slot frees), runs their handlers with a timeout and
- * an AbortSignal, keeps their leases, and stores each outcome under the lease token so a stale
- * holder cannot overwrite it.
+ * `prefetch`, that many more, held until a slot frees), starts them (`RunExecution` runs the
+ * handler and writes the outcome), keeps their leases, and hands runs back when stopping.
  */
-export class Executor {
-  private readonly active = new Map<string, ActiveRun>();
-  /** Runs claimed ahead of free capacity, in claim order, waiting for a slot (`prefetch`). */
-  private held: ActiveRun[] = [];
-  private readonly perType = new Map<string, number>();
-  /** Slots promised to runs the dispatcher is creating already claimed (see `claimAtFire`). */
-  private reserved = 0;
+export class Executor implements FireCapacity {
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
-  private accepting = false;
   private renewTimer: TimerHandle | null = null;
-  private readonly wakeTimers: WakeTimers;
   /** One promise per run executing here, settled when its execution ends (stop waits on them). */
-  private readonly executions = new Set<Promise<void>>();
-  /** Runs whose outcome is queued but not yet written: their leases are kept until it is. */
-  private readonly writing = new Set<ActiveRun>();
-  private readonly leases: LeaseKeeper;
+  private readonly executions = new Map<ActiveRun, Promise<void>>();
+  private readonly capacity: Capacity;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly ctx: ExecutorContext,
+    private readonly parts: ExecutorParts,
     private readonly reporter: Reporter,
-    private readonly changes: LocalChanges,
-    private readonly writer: FinishWriter,
   ) {
-    this.leases = new LeaseKeeper(engine, reporter);
-    this.wakeTimers = new WakeTimers(engine.options.clock, () => this.wake());
+    this.capacity = parts.capacity;
+    parts.wakeups.onWake(() => this.wake());
   }
 
   get running(): number {
-    return this.active.size;
+    return this.capacity.active.size;
   }
 
   start(): void {
-    this.accepting = true;
+    this.capacity.accepting = true;
+    this.parts.wakeups.start();
     this.armRenewal();
   }
 
   /** Stops claiming; lets handlers finish for `graceMs`, then aborts the rest and hands their runs back. */
   async stop(graceMs: number): Promise<void> {
-    this.accepting = false;
-    this.wakeTimers.clear();
+    const { clock, leaseMs } = this.ctx.options;
+    this.capacity.accepting = false;
+    this.parts.wakeups.stop();
     await this.claiming;
-    this.handBack(this.held.splice(0));
-    if (this.executions.size > 0 && graceMs > 0) {
-      let graceTimer: TimerHandle | null = null;
-      await Promise.race([
-        Promise.allSettled([...this.executions]),
-        new Promise<void>((resolve) => (graceTimer = this.engine.options.clock.setTimeout(resolve, graceMs))),
-      ]);
-      if (graceTimer) this.engine.options.clock.clearTimeout(graceTimer);
-    }
-    for (const active of this.active.values()) active.controller.abort(new StoppedError('the scheduler is stopping'));
-    await Promise.allSettled([...this.executions]);
+    this.handBack(this.capacity.held.drain());
+    if (this.executions.size > 0 && graceMs > 0) await within(clock, graceMs, Promise.allSettled([...this.executions.values()]));
+    for (const active of this.capacity.active.values()) active.controller.abort(new StoppedError('the scheduler is stopping'));
+    await Promise.allSettled([...this.executions.values()]);
     // Through a store outage, outcomes cannot be written: wait at most a lease (renewing the
     // leases of those runs meanwhile), then leave them; those runs are recovered by another
     // instance once their leases expire.
-    let drainTimer: TimerHandle | null = null;
-    await Promise.race([
-      this.writer.drain(),
-      new Promise<void>((resolve) => (drainTimer = this.engine.options.clock.setTimeout(resolve, this.engine.options.leaseMs))),
-    ]);
-    if (drainTimer) this.engine.options.clock.clearTimeout(drainTimer);
-    this.writer.abandon();
-    if (this.renewTimer) this.engine.options.clock.clearTimeout(this.renewTimer);
+    await within(clock, leaseMs, this.parts.writer.drain());
+    this.parts.writer.abandon();
+    if (this.renewTimer) clock.clearTimeout(this.renewTimer);
     this.renewTimer = null;
-  }
-
-  /** Aborts a run executing here (cancel requested through this instance). */
-  cancelLocal(runId: string): void {
-    const run = this.active.get(runId) ?? this.held.find((held) => held.run.id === runId);
-    run?.controller.abort(new CancelledError('the run was cancelled'));
   }
 
   /** Claims as much work as there is capacity for; calls made during a claim coalesce into one more. */
   wake(): void {
-    if (!this.accepting) return;
+    if (!this.capacity.accepting) return;
     if (this.claiming) {
       this.claimAgain = true;
       return;
@@ -108,51 +92,50 @@ export class Executor {
     });
   }
 
-  /** Wakes at `at` (a retry, a deferral or a jittered run coming due), at most one timer per instant. */
-  wakeAt(at: number): void {
-    if (this.accepting) this.wakeTimers.at(at);
+  /** Claim at fire, fired: the run starts here on the slot reserved for it (or, while stopping, goes back to the store). */
+  adopt(run: RunRecord, token: string): void {
+    this.capacity.takeReserved();
+    const active = this.track(run, token);
+    if (!this.capacity.accepting) return this.handBack([active]);
+    this.launch(active);
+  }
+
+  /** Claim at fire, reserve: a slot for a run of `taskType` about to be stored claimed here. */
+  reserve(taskType: string): boolean {
+    return this.capacity.reserve(taskType);
+  }
+
+  /** Claim at fire, not fired: the reserved slot is freed, and may take a stored run. */
+  release(taskType: string): void {
+    this.capacity.release(taskType);
+    this.wake();
   }
 
   private async claimLoop(): Promise<void> {
-    const { engine } = this;
+    const { store, options } = this.ctx;
     // Handlers that finish together each call wake(): let the others of this round of
     // microtasks free their slots first, so one claim fills them all instead of claiming one
     // run, then the rest.
     await Promise.resolve();
-    const { maxConcurrentRuns, prefetch } = engine.options;
     do {
       this.claimAgain = false;
       for (;;) {
-        if (!this.accepting) return;
+        if (!this.capacity.accepting) return;
         this.startHeld();
-        const free = maxConcurrentRuns - this.active.size - this.reserved;
-        // With every slot busy, the hold is refilled once half of it has been started.
-        if (free <= 0 && this.held.length > prefetch / 2) break;
-        const wanted = free + prefetch - this.held.length;
-        if (wanted <= 0) break;
         // Only types with a handler here (and room under their caps): never a run it cannot execute.
-        const { types: taskTypes, room } = typesWithCapacity(engine.registry, this.perType);
-        if (taskTypes.length === 0) break;
-        // One claim may return runs of any listed type, so it must fit the tightest per-type cap.
-        const limit = Math.min(wanted, room);
+        const claim = this.capacity.claimable();
+        if (!claim) break;
         let runs: RunRecord[];
-        const token = randomId(engine.options.random, 16);
+        const token = randomId(options.random, 16);
         try {
-          runs = await engine.store.claimRuns({
-            now: engine.now(),
-            instanceId: engine.options.instanceId,
-            token,
-            leaseMs: engine.options.leaseMs,
-            limit,
-            taskTypes,
-          });
+          runs = await store.claimRuns({ now: new Date(options.clock.now()), instanceId: options.instanceId, token, leaseMs: options.leaseMs, ...claim });
           this.reporter.succeeded('claimRuns');
         } catch (error) {
           this.reporter.failed('claimRuns', error);
           return;
         }
         for (const run of runs) this.admit(run, token);
-        if (runs.length < limit) {
+        if (runs.length < claim.limit) {
           this.startHeld();
           break;
         }
@@ -160,50 +143,14 @@ export class Executor {
     } while (this.claimAgain);
   }
 
-  /**
-   * A run the dispatcher is about to create, claimed by this instance at creation when a slot is
-   * free and its type has a handler here, under its cap: the claimed record to store instead, or null. The slot
-   * stays reserved until `adoptFired` or `releaseFired`. Saves the claim round trip between a
-   * slot firing and its handler starting.
-   */
-  claimAtFire(run: RunRecord, now: Date): RunRecord | null {
-    const { options } = this.engine;
-    if (!this.accepting || run.status !== 'pending' || run.availableAt.getTime() > now.getTime()) return null;
-    if (this.active.size + this.held.length + this.reserved >= options.maxConcurrentRuns) return null;
-    const handler = this.engine.registry.get(run.taskType);
-    // No handler here: the run is stored pending for an instance that has one.
-    if (!handler || (handler.concurrency !== undefined && (this.perType.get(run.taskType) ?? 0) >= handler.concurrency)) return null;
-    this.reserved++;
-    this.count(run.taskType);
-    const lease = { token: randomId(options.random, 16), instanceId: options.instanceId, expiresAt: new Date(now.getTime() + options.leaseMs) };
-    return { ...run, status: 'running', attempt: run.attempt + 1, startedAt: now, instanceId: options.instanceId, lease };
-  }
-
-  /** A run from `claimAtFire` was stored: it starts here (or, while stopping, goes back to the store). */
-  adoptFired(run: RunRecord): void {
-    this.reserved--;
-    if (!run.lease) return this.release(run.taskType);
-    // The reserved slot (and its count against the type's cap) passes to the run: it starts now.
-    const active = this.track(run, run.lease.token);
-    if (!this.accepting) return this.handBack([active]);
-    this.launch(active);
-  }
-
-  /** A run from `claimAtFire` was not stored (another instance fired the slot, or the write failed). */
-  releaseFired(run: RunRecord): void {
-    this.reserved--;
-    this.release(run.taskType);
-    this.wake();
-  }
-
   /** Takes a claimed run in: it counts against its type's cap from now, and waits in the hold for a slot. */
   private admit(run: RunRecord, token: string): void {
-    this.held.push(this.track(run, token));
-    this.count(run.taskType);
+    this.capacity.held.push(this.track(run, token));
+    this.capacity.count(run.taskType);
   }
 
   private track(run: RunRecord, token: string): ActiveRun {
-    const claimedAt = this.engine.now().getTime();
+    const claimedAt = this.ctx.options.clock.now();
     return {
       run,
       token,
@@ -216,164 +163,44 @@ export class Executor {
     };
   }
 
-  /** Starts held runs, oldest first, while slots are free (slots reserved by `claimAtFire` are not). */
+  /** Starts held runs, oldest first, while slots are free (slots reserved at fire are not). */
   private startHeld(): void {
-    const free = this.engine.options.maxConcurrentRuns - this.active.size - this.reserved;
-    if (this.held.length === 0 || free <= 0) return;
-    const count = Math.min(this.held.length, free);
-    const starting = count === this.held.length ? this.held : this.held.slice(0, count);
-    this.held = count === this.held.length ? [] : this.held.slice(count);
-    for (const active of starting) this.launch(active);
+    const { held } = this.capacity;
+    for (let count = this.capacity.startable; count > 0; count--) this.launch(held.shift()!);
   }
 
   private launch(active: ActiveRun): void {
     const { run } = active;
     // The run may still be executing here under an older lease that expired (and was recovered):
     // that execution lost its lease, so it stops and its outcome is discarded.
-    this.active.get(run.id)?.controller.abort(new LeaseLostError('the run was claimed again after its lease expired'));
-    this.active.set(run.id, active);
-    const done: Promise<void> = this.execute(active)
-      .catch((error: unknown) => this.reporter.failed('execute', error))
-      .finally(() => {
-        if (this.active.get(run.id) === active) this.active.delete(run.id);
-        this.release(run.taskType);
-        this.executions.delete(done);
-        this.startHeld();
-        this.wake();
-      });
-    this.executions.add(done);
+    this.capacity.active.get(run.id)?.controller.abort(new LeaseLostError('the run was claimed again after its lease expired'));
+    this.capacity.active.set(run.id, active);
+    this.executions.set(active, this.run(active));
   }
 
-  private count(taskType: string): void {
-    this.perType.set(taskType, (this.perType.get(taskType) ?? 0) + 1);
-  }
-
-  private release(taskType: string): void {
-    this.perType.set(taskType, (this.perType.get(taskType) ?? 1) - 1);
+  /** One execution, then its slot is freed for the next run (one promise per run). */
+  private async run(active: ActiveRun): Promise<void> {
+    try {
+      await this.parts.execution.execute(active);
+    } catch (error) {
+      this.reporter.failed('execute', error);
+    } finally {
+      const { run } = active;
+      if (this.capacity.active.get(run.id) === active) this.capacity.active.delete(run.id);
+      this.capacity.uncount(run.taskType);
+      this.executions.delete(active);
+      this.startHeld();
+      this.wake();
+    }
   }
 
   /** Gives held runs back to the store, as if never claimed (their attempt is undone). */
   private handBack(runs: ActiveRun[]): void {
-    const now = this.engine.now();
+    const now = new Date(this.ctx.options.clock.now());
     for (const active of runs) {
-      this.release(active.run.taskType);
-      this.finish(active, { status: 'pending', availableAt: now, undoAttempt: true });
+      this.capacity.uncount(active.run.taskType);
+      this.parts.execution.finish(active, { status: 'pending', availableAt: now, undoAttempt: true });
     }
-  }
-
-  private async execute(active: ActiveRun): Promise<void> {
-    const { engine } = this;
-    const { run } = active;
-    if (run.overlap !== 'allow' && !(await this.takeTriggerLock(active))) return;
-    try {
-      await this.runHandler(active);
-    } finally {
-      if (active.lock) {
-        const lock = active.lock;
-        active.lock = null;
-        engine.locks.release(lock).catch((error: unknown) => this.reporter.failed('lock.release', error));
-      }
-    }
-  }
-
-  /** Takes the trigger's lock; when another run holds it, applies the overlap policy and returns false. */
-  private async takeTriggerLock(active: ActiveRun): Promise<boolean> {
-    const { engine } = this;
-    const { run } = active;
-    const now = engine.now();
-    const decision = await decideOverlap(engine, run, active.token, now, { reporter: this.reporter, cancelLocal: (runId) => this.cancelLocal(runId) });
-    if (decision.kind === 'run') {
-      active.lock = decision.lock;
-      return true;
-    }
-    if (decision.kind === 'skip') {
-      const error: RunError = { name: 'Skipped', message: decision.reason };
-      this.finish(active, { status: 'skipped', finishedAt: now, durationMs: 0, error, expiresAt: this.expiry(now) }, () => {
-        engine.metrics.increment('runsSkipped');
-        engine.events.emit('run:skipped', { run: { ...run, status: 'skipped', error }, reason: decision.reason });
-      });
-      return false;
-    }
-    const availableAt = now.getTime() + engine.options.pollIntervalMs;
-    this.finish(active, { status: 'pending', availableAt: new Date(availableAt), undoAttempt: true });
-    this.wakeAt(availableAt);
-    return false;
-  }
-
-  private async runHandler(active: ActiveRun): Promise<void> {
-    const { engine } = this;
-    const { run, controller } = active;
-    const startedAt = engine.now();
-    const lag = startedAt.getTime() - run.availableAt.getTime();
-    engine.metrics.dispatchLag.observe(lag);
-    engine.metrics.lastDispatchLagMs = lag;
-    engine.metrics.increment('runsStarted');
-    engine.events.emit('run:started', { run });
-
-    const timeout = engine.options.clock.setTimeout(
-      () => controller.abort(new TimeoutError(`the run exceeded its ${run.timeoutMs} ms limit`)),
-      run.timeoutMs,
-    );
-    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
-    try {
-      // Aborted while held or while taking the trigger lock (cancelled, lease lost): not started.
-      if (controller.aborted) throw controller.reason;
-      const payload = await engine.registry.validate(run.taskType, run.payload);
-      const value = await raceAbort(Promise.resolve().then(() => this.invoke(active, payload)), controller);
-      const problem = unstorable(value);
-      // A result no store can keep would make every write of this outcome fail, forever.
-      outcome = problem ? { ok: false, error: new NonRetryableError(`the handler's result cannot be stored (${problem}); return plain JSON-like data`) } : { ok: true, value };
-    } catch (error) {
-      outcome = { ok: false, error: controller.aborted ? controller.reason : error };
-    } finally {
-      engine.options.clock.clearTimeout(timeout);
-    }
-    const finishedAt = engine.now();
-    const durationMs = finishedAt.getTime() - startedAt.getTime();
-    engine.metrics.runDuration.observe(durationMs);
-    this.settle(active, outcome, startedAt, finishedAt, durationMs);
-  }
-
-  private invoke(active: ActiveRun, payload: unknown): unknown {
-    const handler = this.engine.registry.get(active.run.taskType);
-    if (!handler) throw new TypeError(`no handler registered for task type ${JSON.stringify(active.run.taskType)}`);
-    return handler.run(payload, taskContext(this.engine, active));
-  }
-
-  /** Writes the outcome of an attempt (see `planOutcome`). */
-  private settle(active: ActiveRun, outcome: HandlerOutcome, startedAt: Date, finishedAt: Date, durationMs: number): void {
-    const planned = planOutcome(this.engine, active.run, outcome, { startedAt, finishedAt, durationMs }, {
-      countForAutoPause: (run, failed) => this.countForAutoPause(run, failed),
-      wakeAt: (at) => this.wakeAt(at),
-    });
-    if (planned.finish) this.finish(active, planned.finish, planned.after);
-    else planned.after?.();
-  }
-
-  private countForAutoPause(run: RunRecord, failed: boolean): void {
-    if (run.pauseAfterFailures === undefined) return;
-    countOutcome(this.engine, run, failed, this.changes).catch((error: unknown) => this.reporter.failed('autoPause', error));
-  }
-
-  private expiry(at: Date): Date {
-    return new Date(at.getTime() + this.engine.options.retentionMs);
-  }
-
-  /** Queues the write; `after` runs once the store accepted it under our lease. */
-  private finish(active: ActiveRun, finish: FinishWrite, after?: () => void): void {
-    // `finish` is a fresh object from the caller: completing it avoids copying it.
-    const entry = finish as RunFinish;
-    entry.runId = active.run.id;
-    entry.token = active.token;
-    this.writing.add(active);
-    this.writer.write(entry, (held) => {
-      this.writing.delete(active);
-      if (held) after?.();
-      else {
-        this.engine.metrics.increment('leasesLost');
-        this.engine.events.emit('run:lease-lost', { runId: active.run.id, instanceId: this.engine.options.instanceId });
-      }
-    });
   }
 
   /**
@@ -382,19 +209,25 @@ export class Executor {
    * outcome is not written yet. The timer re-arms at once.
    */
   private armRenewal(): void {
-    const interval = Math.max(100, Math.floor(this.engine.options.leaseMs / 3));
-    this.renewTimer = this.engine.options.clock.setTimeout(() => {
+    const { clock, leaseMs } = this.ctx.options;
+    const interval = Math.max(100, Math.floor(leaseMs / 3));
+    this.renewTimer = clock.setTimeout(() => {
       this.renewTimer = null;
-      const now = this.engine.now();
+      const now = new Date(clock.now());
       const heldSince = now.getTime() - interval;
-      if (this.held.some((held) => held.claimedAt <= heldSince)) {
-        const stale = this.held.filter((held) => held.claimedAt <= heldSince);
-        this.held = this.held.filter((held) => held.claimedAt > heldSince);
-        this.handBack(stale);
-      }
-      this.leases.renewAll([...this.active.values(), ...this.held], now);
-      this.leases.keepWriting(this.writing, now);
-      if (this.accepting || this.active.size > 0 || this.writing.size > 0) this.armRenewal();
+      this.handBack(this.capacity.held.removeWhere((held) => held.claimedAt <= heldSince));
+      const { active, held } = this.capacity;
+      this.parts.leases.renewAll([...active.values(), ...held], now);
+      const { writing } = this.parts.execution;
+      this.parts.leases.keepWriting(writing, now);
+      if (this.capacity.accepting || active.size > 0 || writing.size > 0) this.armRenewal();
     }, interval);
   }
+}
+
+/** Waits for `work`, at most `ms` on `clock`. */
+async function within(clock: ResolvedOptions['clock'], ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: TimerHandle | null = null;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, ms)))]);
+  if (timer) clock.clearTimeout(timer);
 }

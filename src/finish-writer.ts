@@ -1,7 +1,13 @@
 import type { TimerHandle } from './clock.js';
-import type { Engine } from './engine.js';
+import type { ResolvedOptions } from './options.js';
 import type { Reporter } from './reporter.js';
-import type { RunFinish } from './stores/types.js';
+import type { RunFinish, Store } from './stores/types.js';
+
+/** What the writer needs: `finishRuns` and a clock for its retries. */
+export interface FinishWriterContext {
+  readonly store: Pick<Store, 'finishRuns'>;
+  readonly options: Pick<ResolvedOptions, 'clock'>;
+}
 
 interface Pending {
   finish: RunFinish;
@@ -26,7 +32,7 @@ export class FinishWriter {
   private idle: (() => void)[] = [];
 
   constructor(
-    private readonly engine: Engine,
+    private readonly ctx: FinishWriterContext,
     private readonly reporter: Reporter,
   ) {}
 
@@ -39,7 +45,7 @@ export class FinishWriter {
   drain(): Promise<void> {
     if (this.queue.length === 0 && !this.flushing && !this.retryTimer) return Promise.resolve();
     if (this.retryTimer) {
-      this.engine.options.clock.clearTimeout(this.retryTimer);
+      this.ctx.options.clock.clearTimeout(this.retryTimer);
       this.retryTimer = null;
       this.flushing = this.flush();
     }
@@ -49,14 +55,14 @@ export class FinishWriter {
   /** The store answered a call: a write waiting out its backoff goes now. */
   retryNow(): void {
     if (!this.retryTimer) return;
-    this.engine.options.clock.clearTimeout(this.retryTimer);
+    this.ctx.options.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.flushing = this.flush();
   }
 
   /** Drops whatever could not be written (at shutdown); the leases of those runs will expire. */
   abandon(): void {
-    if (this.retryTimer) this.engine.options.clock.clearTimeout(this.retryTimer);
+    if (this.retryTimer) this.ctx.options.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.queue = [];
     for (const resolve of this.idle.splice(0)) resolve();
@@ -67,7 +73,7 @@ export class FinishWriter {
       const batch = this.queue.splice(0, MAX_BATCH);
       let results: boolean[];
       try {
-        results = await this.engine.store.finishRuns(batch.map((p) => p.finish));
+        results = await this.ctx.store.finishRuns(batch.map((p) => p.finish));
         this.failures = 0;
         this.reporter.succeeded('finishRuns');
       } catch (error) {
@@ -76,7 +82,7 @@ export class FinishWriter {
         this.failures++;
         this.flushing = null;
         const delay = Math.min(MAX_RETRY_DELAY_MS, 100 * 2 ** Math.min(this.failures, 6));
-        this.retryTimer = this.engine.options.clock.setTimeout(() => {
+        this.retryTimer = this.ctx.options.clock.setTimeout(() => {
           this.retryTimer = null;
           this.flushing = this.flush();
         }, delay);

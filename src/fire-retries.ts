@@ -1,4 +1,3 @@
-import type { Plan } from './slot-plan.js';
 import type { SlotFire } from './stores/types.js';
 
 /**
@@ -16,15 +15,14 @@ export class FireRetries {
 
   /** The fire settled (fired, duplicate, stale): nothing to carry over. */
   forget(fire: SlotFire): void {
-    if (fire.run) this.tokens.delete(fire.run.id);
+    if (fire.run && this.tokens.size > 0) this.tokens.delete(fire.run.id);
   }
 
-  /** The plan with the token its slot's earlier attempt used, when it fires the same trigger version. */
-  apply(plan: Plan): Plan {
-    const { run } = plan.fire;
-    const kept = run?.lease ? this.tokens.get(run.id) : undefined;
-    if (!run?.lease || !kept || kept.version !== plan.fire.expectedVersion) return plan;
-    return { ...plan, fire: { ...plan.fire, run: { ...run, lease: { ...run.lease, token: kept.token } } } };
+  /** The token an earlier attempt of this slot used, when it fired the same trigger version. */
+  tokenFor(runId: string, version: number): string | undefined {
+    if (this.tokens.size === 0) return undefined;
+    const kept = this.tokens.get(runId);
+    return kept && kept.version === version ? kept.token : undefined;
   }
 
   clear(): void {

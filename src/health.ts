@@ -1,4 +1,8 @@
-import type { Engine } from './engine.js';
+import type { EventBus } from './events.js';
+import type { LockStore } from './locks/types.js';
+import type { Metrics } from './metrics.js';
+import type { ResolvedOptions } from './options.js';
+import type { Store } from './stores/types.js';
 import { describeError } from './errors.js';
 import type { WaitingRuns } from './waiting-runs.js';
 
@@ -39,18 +43,27 @@ export interface HealthReport {
 
 type Source = 'store' | 'lockStore';
 
+/** What health reads: the two stores it pings or names, the events and counters it reports, the clock and instance id. */
+export interface HealthContext {
+  readonly store: Pick<Store, 'ping' | 'kind' | 'notes'>;
+  readonly locks: Pick<LockStore, 'kind'>;
+  readonly events: Pick<EventBus, 'emit'>;
+  readonly metrics: Pick<Metrics, 'increment' | 'lastDispatchLagMs'>;
+  readonly options: Pick<ResolvedOptions, 'clock' | 'instanceId'>;
+}
+
 /** Tracks store and lock-store failures reported by the engine's loops, each cleared by a success of the same kind. */
 export class Health {
   notifications = false;
   private readonly failures = new Map<Source, { error: unknown; operation: string; since: Date }>();
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly ctx: HealthContext) {}
 
   failed(operation: string, error: unknown): void {
-    this.engine.metrics.increment('storeErrors');
+    this.ctx.metrics.increment('storeErrors');
     const source = sourceOf(operation);
     const current = this.failures.get(source);
-    this.failures.set(source, { error, operation, since: current?.since ?? this.engine.now() });
+    this.failures.set(source, { error, operation, since: current?.since ?? new Date(this.ctx.options.clock.now()) });
   }
 
   succeeded(operation: string): void {
@@ -58,39 +71,39 @@ export class Health {
     const failure = this.failures.get(source);
     if (!failure) return;
     this.failures.delete(source);
-    this.engine.events.emit('scheduler:recovered', { operation, downtimeMs: this.engine.now().getTime() - failure.since.getTime() });
+    this.ctx.events.emit('scheduler:recovered', { operation, downtimeMs: this.ctx.options.clock.now() - failure.since.getTime() });
   }
 
   async report(state: { running: number; queueDepth: number; started: boolean; waitingForHandler: Readonly<Record<string, WaitingRuns>> }): Promise<HealthReport> {
-    const { engine } = this;
-    const started = engine.options.clock.now();
+    const { ctx } = this;
+    const started = ctx.options.clock.now();
     let reachable = true;
     let latencyMs: number | null = null;
     let pingError: unknown = null;
     try {
-      await engine.store.ping();
-      latencyMs = engine.options.clock.now() - started;
+      await ctx.store.ping();
+      latencyMs = ctx.options.clock.now() - started;
     } catch (error) {
       reachable = false;
       pingError = error;
     }
-    const storeFailure = this.failures.get('store') ?? (pingError ? { error: pingError, operation: 'ping', since: engine.now() } : null);
+    const storeFailure = this.failures.get('store') ?? (pingError ? { error: pingError, operation: 'ping', since: new Date(ctx.options.clock.now()) } : null);
     const lockFailure = this.failures.get('lockStore');
     const describe = (f: { error: unknown; operation: string; since: Date }) => ({ ...describeError(f.error), operation: f.operation, since: f.since });
-    const notes = engine.store.notes?.() ?? [];
+    const notes = ctx.store.notes?.() ?? [];
     return {
       status: !state.started ? 'stopped' : reachable && this.failures.size === 0 ? 'ok' : 'degraded',
-      instanceId: engine.options.instanceId,
+      instanceId: ctx.options.instanceId,
       store: {
-        kind: engine.store.kind,
+        kind: ctx.store.kind,
         reachable,
         latencyMs,
         ...(storeFailure ? { error: describe(storeFailure) } : {}),
         ...(notes.length > 0 ? { notes: [...notes] } : {}),
       },
-      lockStore: { kind: engine.locks.kind, ...(lockFailure ? { error: describe(lockFailure) } : {}) },
+      lockStore: { kind: ctx.locks.kind, ...(lockFailure ? { error: describe(lockFailure) } : {}) },
       wakeups: this.notifications ? 'notify' : 'poll',
-      dispatchLagMs: engine.metrics.lastDispatchLagMs,
+      dispatchLagMs: ctx.metrics.lastDispatchLagMs,
       queueDepth: state.queueDepth,
       running: state.running,
       waitingForHandler: { ...state.waitingForHandler },

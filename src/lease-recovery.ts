@@ -1,10 +1,18 @@
-import type { Engine } from './engine.js';
 import type { FinishWriter } from './finish-writer.js';
-import { planLeaseExpiry } from './outcome.js';
+import { planLeaseExpiry, type OutcomeContext } from './outcome.js';
+import type { ResolvedOptions } from './options.js';
+import type { HandlerRegistry } from './registry.js';
 import { randomId } from './random.js';
 import type { Reporter } from './reporter.js';
 import type { StoreWatch } from './store-watch.js';
-import type { RunFinish } from './stores/types.js';
+import type { RunFinish, Store } from './stores/types.js';
+
+/** What recovery needs: the outcome planner's context, `claimExpiredLeases`, the handled types, the lease settings. */
+export type LeaseRecoveryContext = OutcomeContext & {
+  readonly store: Pick<Store, 'claimExpiredLeases'>;
+  readonly registry: Pick<HandlerRegistry, 'types'>;
+  readonly options: Pick<ResolvedOptions, 'clock' | 'leaseMs'>;
+};
 
 /** Expired leases taken over per poll. */
 const RECOVERY_BATCH = 500;
@@ -24,7 +32,7 @@ const RECOVERY_BATCH = 500;
  */
 export class LeaseRecovery {
   constructor(
-    private readonly engine: Engine,
+    private readonly ctx: LeaseRecoveryContext,
     private readonly writer: FinishWriter,
     private readonly report: Reporter,
     private readonly storeWatch: Pick<StoreWatch, 'answeringForMs'>,
@@ -33,20 +41,20 @@ export class LeaseRecovery {
 
   /** One poll's recovery: a batch of expired leases taken over and settled, once the store is steady. */
   async recover(): Promise<void> {
-    const { engine } = this;
-    const now = engine.now();
-    if (this.storeWatch.answeringForMs() < engine.options.leaseMs) return;
-    const token = randomId(engine.options.random, 16);
+    const { ctx } = this;
+    const now = new Date(ctx.options.clock.now());
+    if (this.storeWatch.answeringForMs() < ctx.options.leaseMs) return;
+    const token = randomId(ctx.options.random, 16);
     let expired;
     try {
-      expired = await engine.store.claimExpiredLeases({
+      expired = await ctx.store.claimExpiredLeases({
         now,
-        instanceId: engine.options.instanceId,
+        instanceId: ctx.options.instanceId,
         token,
-        leaseMs: engine.options.leaseMs,
+        leaseMs: ctx.options.leaseMs,
         limit: RECOVERY_BATCH,
         // Only types with a handler here: their retry policy is known here.
-        taskTypes: engine.registry.types,
+        taskTypes: ctx.registry.types,
       });
       this.report.succeeded('claimExpiredLeases');
     } catch (error) {
@@ -54,7 +62,7 @@ export class LeaseRecovery {
       return;
     }
     for (const lease of expired) {
-      const planned = planLeaseExpiry(engine, lease, now, { wakeAt: this.wakeAt });
+      const planned = planLeaseExpiry(ctx, lease, now, { wakeAt: this.wakeAt });
       if (!planned.finish) continue;
       const finish = { ...planned.finish, runId: lease.run.id, token } as RunFinish;
       this.writer.write(finish, (held) => {

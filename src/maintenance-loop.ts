@@ -1,8 +1,17 @@
 import type { TimerHandle } from './clock.js';
-import type { Engine } from './engine.js';
+import type { EventBus } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { Store } from './stores/types.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { Reporter } from './reporter.js';
 import type { WaitingRunsCounter } from './waiting-runs.js';
+
+/** What the loop needs: the store's change feed and purge, `metrics:snapshot`, its timing options. */
+export interface MaintenanceContext {
+  readonly store: Pick<Store, 'subscribe' | 'purgeExpiredRuns'>;
+  readonly events: Pick<EventBus, 'emit'>;
+  readonly options: Pick<ResolvedOptions, 'clock' | 'pollIntervalMs' | 'metricsIntervalMs'>;
+}
 
 /** Retention purge runs every this many polls. */
 const PURGE_EVERY_POLLS = 60;
@@ -33,7 +42,7 @@ export class MaintenanceLoop {
   private subscribed = false;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly ctx: MaintenanceContext,
     private readonly reporter: Reporter,
     private readonly loops: PolledLoops,
     private readonly waiting: WaitingRunsCounter,
@@ -49,14 +58,14 @@ export class MaintenanceLoop {
     this.waiting.reset();
     await this.subscribe();
     await this.poll(this.generation);
-    const { clock, metricsIntervalMs } = this.engine.options;
+    const { clock, metricsIntervalMs } = this.ctx.options;
     if (this.running && metricsIntervalMs > 0) this.metricsTimer = clock.setTimeout(() => this.emitMetrics(), metricsIntervalMs);
   }
 
   /** Clears the timers (a poll in flight does not re-arm) and closes the change feed. */
   async stop(): Promise<void> {
     this.running = false;
-    const { clock } = this.engine.options;
+    const { clock } = this.ctx.options;
     if (this.pollTimer) clock.clearTimeout(this.pollTimer);
     if (this.metricsTimer) clock.clearTimeout(this.metricsTimer);
     this.pollTimer = this.metricsTimer = null;
@@ -77,13 +86,13 @@ export class MaintenanceLoop {
     await this.loops.dispatcher.refresh();
     this.loops.executor.wake();
     if (this.running && generation === this.generation) {
-      this.pollTimer = this.engine.options.clock.setTimeout(() => void this.poll(generation), this.engine.options.pollIntervalMs);
+      this.pollTimer = this.ctx.options.clock.setTimeout(() => void this.poll(generation), this.ctx.options.pollIntervalMs);
     }
   }
 
   /** Opens the store's change feed; a failed attempt is retried at the next poll. */
   private async subscribe(): Promise<void> {
-    const { store } = this.engine;
+    const { store } = this.ctx;
     if (!store.subscribe || this.subscribed || !this.running) return;
     try {
       const unsubscribe = await store.subscribe(
@@ -116,7 +125,7 @@ export class MaintenanceLoop {
 
   private async purge(): Promise<void> {
     try {
-      await this.engine.store.purgeExpiredRuns(this.engine.now(), 10_000);
+      await this.ctx.store.purgeExpiredRuns(new Date(this.ctx.options.clock.now()), 10_000);
     } catch (error) {
       this.reporter.failed('purgeExpiredRuns', error);
     }
@@ -124,8 +133,8 @@ export class MaintenanceLoop {
 
   private emitMetrics(): void {
     this.metricsTimer = null;
-    this.engine.events.emit('metrics:snapshot', { snapshot: this.snapshot() });
-    const { clock, metricsIntervalMs } = this.engine.options;
+    this.ctx.events.emit('metrics:snapshot', { snapshot: this.snapshot() });
+    const { clock, metricsIntervalMs } = this.ctx.options;
     if (this.running) this.metricsTimer = clock.setTimeout(() => this.emitMetrics(), metricsIntervalMs);
   }
 }

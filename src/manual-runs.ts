@@ -167,9 +167,10 @@ export async function insertManualRuns(
     const what = options.audit === 'run' ? { runId: (created[0] as RunRecord).id } : { details: { runs: created.length, ...options.audit.details } };
     await recordAudit(engine, { actor: options.actor, action: 'trigger.run', owner: trigger.owner, triggerId: trigger.id, ...what });
   }
+  const announce = engine.events.has('run:scheduled');
   for (const run of created) {
     engine.metrics.increment('runsScheduled');
-    engine.events.emit('run:scheduled', { run });
+    if (announce) engine.events.emit('run:scheduled', { run });
   }
   // One wake-up per distinct run time (the executor keeps one timer per instant).
   for (const at of new Set(created.map((run) => run.availableAt.getTime()))) engine.wake(new Date(at));

@@ -1,4 +1,7 @@
-import { retryPolicyFor, type Engine } from './engine.js';
+import { retryPolicyFor, type RetryPolicyContext } from './engine.js';
+import type { EventBus } from './events.js';
+import type { Metrics } from './metrics.js';
+import type { ResolvedOptions } from './options.js';
 import { describeError, isPunctualError, LeaseLostError } from './errors.js';
 import type { ExpiredLease, RunFinish } from './stores/types.js';
 import type { AttemptRecord, RunError, RunRecord } from './types.js';
@@ -17,9 +20,29 @@ export interface PlannedOutcome {
   after?: () => void;
 }
 
+/** What planning an outcome reads: the retry policies, the events and counters it reports, and this instance's settings. */
+export interface OutcomeContext extends RetryPolicyContext {
+  readonly events: EventBus;
+  readonly metrics: Pick<Metrics, 'increment'>;
+  readonly options: Pick<ResolvedOptions, 'instanceId' | 'retentionMs' | 'random' | 'retry'>;
+}
+
 export interface OutcomeHooks {
   countForAutoPause(run: RunRecord, failed: boolean): void;
   wakeAt(at: number): void;
+}
+
+/** The record of the attempt that just ended. */
+function attemptOf(ctx: OutcomeContext, run: RunRecord, times: { startedAt: Date; finishedAt: Date }, kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord {
+  const record: AttemptRecord = { attempt: run.attempt, instanceId: ctx.options.instanceId, startedAt: times.startedAt, finishedAt: times.finishedAt, outcome: kind };
+  if (error) record.error = error;
+  return record;
+}
+
+/** A final write keeps the run's last progress. */
+function withProgress(finish: FinishWrite, run: RunRecord): FinishWrite {
+  if (run.progress) (finish as { progress?: RunRecord['progress'] }).progress = run.progress;
+  return finish;
 }
 
 function plan(finish: FinishWrite, after?: () => void): PlannedOutcome {
@@ -31,31 +54,23 @@ function plan(finish: FinishWrite, after?: () => void): PlannedOutcome {
  * delay; failed or timed out for good; cancelled; handed back (shutdown, lost trigger lock); or
  * nothing at all when the lease was lost.
  */
-export function planOutcome(engine: Engine, run: RunRecord, outcome: HandlerOutcome, times: { startedAt: Date; finishedAt: Date; durationMs: number }, hooks: OutcomeHooks): PlannedOutcome {
-  const { startedAt, finishedAt, durationMs } = times;
-  const attempt = (kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord => ({
-    attempt: run.attempt,
-    instanceId: engine.options.instanceId,
-    startedAt,
-    finishedAt,
-    outcome: kind,
-    ...(error ? { error } : {}),
-  });
-  const expiresAt = new Date(finishedAt.getTime() + engine.options.retentionMs);
-  const progress = run.progress ? { progress: run.progress } : {};
+export function planOutcome(ctx: OutcomeContext, run: RunRecord, outcome: HandlerOutcome, times: { startedAt: Date; finishedAt: Date; durationMs: number }, hooks: OutcomeHooks): PlannedOutcome {
+  const { finishedAt, durationMs } = times;
+  const attempt = (kind: AttemptRecord['outcome'], error?: RunError): AttemptRecord => attemptOf(ctx, run, times, kind, error);
+  const expiresAt = new Date(finishedAt.getTime() + ctx.options.retentionMs);
   if (outcome.ok) {
-    return plan({ status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed'), ...progress }, () => {
+    return plan(withProgress({ status: 'completed', finishedAt, durationMs, result: outcome.value, expiresAt, attemptRecord: attempt('completed') }, run), () => {
       hooks.countForAutoPause(run, false);
-      engine.metrics.increment('runsCompleted');
+      ctx.metrics.increment('runsCompleted');
       // Copying the run for the event is a large part of a short run's cost: only with listeners.
-      if (engine.events.has('run:completed')) engine.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
+      if (ctx.events.has('run:completed')) ctx.events.emit('run:completed', { run: { ...run, status: 'completed', finishedAt, durationMs }, result: outcome.value, durationMs });
     });
   }
   const error = describeError(outcome.error);
   if (isPunctualError(outcome.error, 'LeaseLostError')) {
     const after = (): void => {
-      engine.metrics.increment('leasesLost');
-      engine.events.emit('run:lease-lost', { runId: run.id, instanceId: engine.options.instanceId });
+      ctx.metrics.increment('leasesLost');
+      ctx.events.emit('run:lease-lost', { runId: run.id, instanceId: ctx.options.instanceId });
     };
     return { finish: null, after };
   }
@@ -63,30 +78,30 @@ export function planOutcome(engine: Engine, run: RunRecord, outcome: HandlerOutc
     return plan({ status: 'pending', availableAt: finishedAt, undoAttempt: true });
   }
   if (isPunctualError(outcome.error, 'CancelledError')) {
-    return plan({ status: 'cancelled', finishedAt, durationMs, error, expiresAt, attemptRecord: attempt('cancelled', error), ...progress }, () => {
-      engine.metrics.increment('runsCancelled');
-      engine.events.emit('run:cancelled', { run: { ...run, status: 'cancelled', error }, reason: error.message });
+    return plan(withProgress({ status: 'cancelled', finishedAt, durationMs, error, expiresAt, attemptRecord: attempt('cancelled', error) }, run), () => {
+      ctx.metrics.increment('runsCancelled');
+      ctx.events.emit('run:cancelled', { run: { ...run, status: 'cancelled', error }, reason: error.message });
     });
   }
   const timedOut = isPunctualError(outcome.error, 'TimeoutError');
-  const retryAt = retryTime(engine, run, outcome.error, finishedAt);
+  const retryAt = retryTime(ctx, run, outcome.error, finishedAt);
   if (retryAt) {
     return plan({ status: 'pending', availableAt: retryAt, error, attemptRecord: attempt(timedOut ? 'timed_out' : 'retry', error) }, () => {
-      engine.metrics.increment('runsRetried');
-      engine.events.emit('run:retrying', { run: { ...run, status: 'pending', error }, error, nextAttempt: run.attempt + 1, retryAt });
+      ctx.metrics.increment('runsRetried');
+      ctx.events.emit('run:retrying', { run: { ...run, status: 'pending', error }, error, nextAttempt: run.attempt + 1, retryAt });
       hooks.wakeAt(retryAt.getTime());
     });
   }
   const status = timedOut ? 'timed_out' : 'failed';
-  return plan({ status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error), ...progress }, () => {
+  return plan(withProgress({ status, finishedAt, durationMs, error, expiresAt, attemptRecord: attempt(status, error) }, run), () => {
     const final = { ...run, status, error, finishedAt, durationMs } as RunRecord;
     hooks.countForAutoPause(run, true);
     if (timedOut) {
-      engine.metrics.increment('runsTimedOut');
-      engine.events.emit('run:timed-out', { run: final, error });
+      ctx.metrics.increment('runsTimedOut');
+      ctx.events.emit('run:timed-out', { run: final, error });
     } else {
-      engine.metrics.increment('runsFailed');
-      engine.events.emit('run:failed', { run: final, error });
+      ctx.metrics.increment('runsFailed');
+      ctx.events.emit('run:failed', { run: final, error });
     }
   });
 }
@@ -96,10 +111,10 @@ export function planOutcome(engine: Engine, run: RunRecord, outcome: HandlerOutc
  * the run fails for good (no attempts left, an error that must not be retried, or the policy
  * says stop).
  */
-function retryTime(engine: Engine, run: RunRecord, error: unknown, finishedAt: Date): Date | null {
+function retryTime(ctx: OutcomeContext, run: RunRecord, error: unknown, finishedAt: Date): Date | null {
   const retryable = !isPunctualError(error, 'NonRetryableError') && !isPunctualError(error, 'ValidationError');
   if (!retryable || run.attempt >= run.maxAttempts) return null;
-  const delay = retryPolicyFor(engine, run.taskType, run.retry)({ attempt: run.attempt, error, random: engine.options.random });
+  const delay = retryPolicyFor(ctx, run.taskType, run.retry)({ attempt: run.attempt, error, random: ctx.options.random });
   return delay === null ? null : new Date(finishedAt.getTime() + delay);
 }
 
@@ -109,27 +124,27 @@ function retryTime(engine: Engine, run: RunRecord, error: unknown, finishedAt: D
  * the run is retried after the retry policy's backoff like any failed attempt, or failed for
  * good when it has no attempts left. `run:recovered` (and `run:failed`) follow the write.
  */
-export function planLeaseExpiry(engine: Engine, lease: ExpiredLease, now: Date, hooks: Pick<OutcomeHooks, 'wakeAt'>): PlannedOutcome {
+export function planLeaseExpiry(ctx: OutcomeContext, lease: ExpiredLease, now: Date, hooks: Pick<OutcomeHooks, 'wakeAt'>): PlannedOutcome {
   const { run, expired } = lease;
   const lost = new LeaseLostError(`The lease of instance "${expired.instanceId}" expired at ${expired.expiresAt.toISOString()}.`);
   const error = describeError(lost);
   const startedAt = run.startedAt ?? now;
   const attemptRecord: AttemptRecord = { attempt: run.attempt, instanceId: expired.instanceId, startedAt, finishedAt: now, outcome: 'lease_expired', error };
   const settled = { ...run, lease: null, attempts: [...run.attempts, attemptRecord], error };
-  const retryAt = retryTime(engine, run, lost, now);
+  const retryAt = retryTime(ctx, run, lost, now);
   if (retryAt) {
     return plan({ status: 'pending', availableAt: retryAt, error, attemptRecord }, () => {
-      engine.metrics.increment('runsRecovered');
-      engine.events.emit('run:recovered', { run: { ...settled, status: 'pending', availableAt: retryAt }, outcome: 'pending' });
+      ctx.metrics.increment('runsRecovered');
+      ctx.events.emit('run:recovered', { run: { ...settled, status: 'pending', availableAt: retryAt }, outcome: 'pending' });
       hooks.wakeAt(retryAt.getTime());
     });
   }
   const durationMs = Math.max(0, now.getTime() - startedAt.getTime());
-  const expiresAt = new Date(now.getTime() + engine.options.retentionMs);
+  const expiresAt = new Date(now.getTime() + ctx.options.retentionMs);
   return plan({ status: 'failed', finishedAt: now, durationMs, error, expiresAt, attemptRecord }, () => {
     const final: RunRecord = { ...settled, status: 'failed', finishedAt: now, durationMs, expiresAt };
-    engine.metrics.increment('runsRecovered');
-    engine.events.emit('run:recovered', { run: final, outcome: 'failed' });
-    engine.events.emit('run:failed', { run: final, error });
+    ctx.metrics.increment('runsRecovered');
+    ctx.events.emit('run:recovered', { run: final, outcome: 'failed' });
+    ctx.events.emit('run:failed', { run: final, error });
   });
 }

@@ -3,7 +3,16 @@ import { listAudit, type AuditListQuery } from './audit-list.js';
 import type { ApiContext, Engine } from './engine.js';
 import { ConfigurationError, ValidationError } from './errors.js';
 import { EventBus, type SchedulerEventName, type SchedulerListener } from './events.js';
+import { countOutcome } from './auto-pause.js';
+import { Capacity } from './capacity.js';
+import { ClaimAtFire } from './claim-at-fire.js';
 import { Executor } from './executor.js';
+import { FireRetries } from './fire-retries.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { decideOverlap } from './overlap.js';
+import { RunExecution, type RunParts } from './run-execution.js';
+import { taskContext } from './task-context.js';
+import { Wakeups } from './wake-timers.js';
 import { FinishWriter } from './finish-writer.js';
 import { Health, type HealthReport } from './health.js';
 import { LeaseRecovery } from './lease-recovery.js';
@@ -140,19 +149,26 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
   const changes = new LocalChanges();
   const storeWatch = new StoreWatch(clock);
   const reporter = (loop: ReportingLoop): Reporter => watchedReporter(loopReporter(loop, health, events), storeWatch);
-  const writer = new FinishWriter(engine, reporter('executor'));
+  const executorReporter = reporter('executor');
+  const writer = new FinishWriter(engine, executorReporter);
   // Outcomes held through an outage go as soon as the store answers anything.
   storeWatch.onAnswer(() => writer.retryNow());
-  const executor = new Executor(engine, reporter('executor'), changes, writer);
-  const dispatcher = new Dispatcher(engine, reporter('dispatcher'), executor, changes);
-  const recovery = new LeaseRecovery(engine, writer, reporter('dispatcher'), storeWatch, (at) => executor.wakeAt(at));
+  const wakeups = new Wakeups(clock);
+  const capacity = new Capacity(engine);
+  const execution = new RunExecution(engine, runParts(engine, executorReporter, capacity, changes, wakeups), writer, executorReporter);
+  const leases = new LeaseKeeper(engine, executorReporter);
+  const executor = new Executor(engine, { capacity, execution, leases, writer, wakeups }, executorReporter);
+  const retries = new FireRetries();
+  const claims = new ClaimAtFire(engine, executor, retries);
+  const dispatcher = new Dispatcher(engine, reporter('dispatcher'), claims, retries, wakeups, changes);
+  const recovery = new LeaseRecovery(engine, writer, reporter('dispatcher'), storeWatch, (at) => wakeups.at(at));
   const waiting = new WaitingRunsCounter(engine);
   const snapshot = (): MetricsSnapshot => metrics.snapshot(engine.now(), resolved.instanceId, { running: executor.running, queueDepth: dispatcher.depth }, waiting.counts());
   // The maintenance loop reports as the dispatcher, as it always has (`dispatcher:claimExpiredLeases`).
   const loop = new MaintenanceLoop(engine, reporter('dispatcher'), { dispatcher, executor, recovery }, waiting, { set: (active) => (health.notifications = active) }, snapshot);
   const api: ApiContext = {
     ...engine,
-    wake: (at) => (at && at.getTime() > clock.now() ? executor.wakeAt(at.getTime()) : executor.wake()),
+    wake: (at) => (at && at.getTime() > clock.now() ? wakeups.at(at.getTime()) : wakeups.now()),
     triggerChanged: (trigger, id) => changes.triggerChanged(trigger, id),
   };
 
@@ -184,7 +200,7 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     resolved.keepAlive,
   );
 
-  const cancelLocal = (id: string): void => executor.cancelLocal(id);
+  const cancelLocal = (id: string): void => capacity.cancel(id);
   const forOwner = (owner: string): ScopedScheduler<S> => scopedView<S>(api, cancelLocal, owner);
 
   return {
@@ -215,6 +231,21 @@ export function createScheduler<S extends SchemaMap>(options: SchedulerOptions<S
     },
     health: () => health.report({ running: executor.running, queueDepth: dispatcher.depth, started: lifecycle.started, waitingForHandler: waiting.byType }),
     metrics: snapshot,
+  };
+}
+
+/** What running a run draws on besides its context: each part bound to the engine here, so the runner sees only these. */
+function runParts(engine: Engine, reporter: Reporter, capacity: Capacity, changes: LocalChanges, wakeups: Wakeups): RunParts {
+  const cancelLocal = (runId: string): void => capacity.cancel(runId);
+  return {
+    decideOverlap: (run, token, now) => decideOverlap(engine, run, token, now, { reporter, cancelLocal }),
+    releaseLock: (lock) => engine.locks.release(lock),
+    taskContext: (active) => taskContext(engine, active),
+    countForAutoPause(run, failed) {
+      if (run.pauseAfterFailures === undefined) return;
+      countOutcome(engine, run, failed, changes).catch((error: unknown) => reporter.failed('autoPause', error));
+    },
+    wakeups,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Calendar } from './calendars.js';
-import { buildRun, slotRunId, type Engine } from './engine.js';
+import { buildRun, slotRunId, type RunBuildContext } from './engine.js';
+import type { ResolvedOptions } from './options.js';
 import { latestSlotAtOrBefore, nextSlot } from './slots.js';
 import type { SlotFire } from './stores/types.js';
 import type { RunRecord, TriggerRecord } from './types.js';
@@ -29,26 +30,23 @@ function memoizedNextSlot(memo: SlotMemo | undefined, trigger: TriggerRecord, af
   return at === null ? null : new Date(at);
 }
 
-/** A slot's write for `fireSlots`; `claimed` when its run is created already claimed by this instance. */
+/** A due slot's write for `fireSlots`, planned: the trigger's next state and the slot's run (pending), if any. */
 export interface Plan {
   fire: SlotFire;
+  /** The due slot, when it was missed beyond the misfire grace (the misfire policy applied). */
   missedFrom: Date | null;
-  claimed: boolean;
 }
+
+/** What planning a slot reads: the calendars and the random source (jitter), and what building its run needs. */
+export type SlotPlanContext = RunBuildContext & { readonly options: Pick<ResolvedOptions, 'calendars'> };
 
 /**
- * The executor's side of creating runs already claimed: a due run is stored as `running` under
- * this instance's lease when a slot is free, and starts without a claim round trip.
+ * Decides the run (if any) and the next slot for a due trigger, applying its misfire policy,
+ * bounds, calendars and jitter. Pure: it reads the trigger and the time and changes nothing
+ * (claiming the run at fire is a later step, see claim-at-fire.ts).
  */
-export interface ClaimAtFire {
-  claimAtFire(run: RunRecord, now: Date): RunRecord | null;
-  adoptFired(run: RunRecord): void;
-  releaseFired(run: RunRecord): void;
-}
-
-/** Decides the run (if any) and the next slot for a due trigger, applying its misfire policy, bounds, calendars and jitter. */
-export function planSlot(engine: Engine, claims: ClaimAtFire | null, trigger: TriggerRecord, now: Date, memo?: SlotMemo): Plan {
-  const { calendars, random } = engine.options;
+export function planSlot(ctx: SlotPlanContext, trigger: TriggerRecord, now: Date, memo?: SlotMemo): Plan {
+  const { calendars, random } = ctx.options;
   const due = trigger.nextFireAt as Date;
   const missed = now.getTime() - due.getTime() > trigger.misfireGraceMs;
   let slot: Date | null = due;
@@ -66,11 +64,12 @@ export function planSlot(engine: Engine, claims: ClaimAtFire | null, trigger: Tr
   const runCount = trigger.runCount + (slot ? 1 : 0);
   const next = memoizedNextSlot(memo, trigger, slot ?? now, calendars, runCount);
   const jitterMs = trigger.timing?.jitterMs ?? 0;
-  const built: RunRecord | null = slot
-    ? buildRun(engine, trigger, {
+  const run: RunRecord | null = slot
+    ? buildRun(ctx, trigger, {
         id: slotRunId(trigger.id, slot),
         source: 'schedule',
         scheduledFor: slot,
+        now,
         ...(jitterMs > 0 ? { availableAt: new Date(slot.getTime() + Math.floor(random() * jitterMs)) } : {}),
       })
     : null;
@@ -82,7 +81,5 @@ export function planSlot(engine: Engine, claims: ClaimAtFire | null, trigger: Tr
     updatedAt: now,
     version: trigger.version + 1,
   };
-  const claimedRun = built && claims ? claims.claimAtFire(built, now) : null;
-  const run = claimedRun ?? built;
-  return { fire: { triggerId: trigger.id, expectedVersion: trigger.version, next: nextTrigger, run }, missedFrom: missed ? due : null, claimed: claimedRun !== null };
+  return { fire: { triggerId: trigger.id, expectedVersion: trigger.version, next: nextTrigger, run }, missedFrom: missed ? due : null };
 }

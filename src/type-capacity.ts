@@ -7,7 +7,7 @@ import type { HandlerRegistry } from './registry.js';
  * is capped. Only types with a handler here are listed, so an instance never claims a run it
  * cannot execute (during a rolling deploy, another instance has the handler, or the run waits).
  */
-export function typesWithCapacity(registry: HandlerRegistry, held: ReadonlyMap<string, number>): { types: string[]; room: number } {
+export function typesWithCapacity(registry: Pick<HandlerRegistry, 'types' | 'get'>, held: ReadonlyMap<string, number>): { types: string[]; room: number } {
   let room = Number.POSITIVE_INFINITY;
   const types: string[] = [];
   for (const type of registry.types) {
