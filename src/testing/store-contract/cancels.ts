@@ -29,7 +29,7 @@ function cancelRunCases(ctx: ContractContext): void {
     expect(await claim(at(2_000))).toEqual([]);
   });
 
-  it('asks the holder of a running run to stop, through renewLease', async () => {
+  it('asks the holder of a running run to stop, through renewLeases', async () => {
     const run = await claimed({ owner: 'owner-a' });
     const requested = await store.cancelRun(run.id, at(1_000), DAY, 'owner-a');
     expect(requested).toMatchObject({ id: run.id, status: 'running', cancelRequested: true });
