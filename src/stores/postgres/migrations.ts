@@ -1,6 +1,7 @@
 /* eslint-disable max-lines-per-function -- each migration is the DDL text of one schema version, kept whole and never edited once released; splitting it would hide what a version created. */
 import type { PoolClient } from 'pg';
 import { StoreError } from '../../errors.js';
+import { insertRunsFunction } from './insert-runs-function.js';
 import { advisoryLockKey, quoteIdent } from './schema.js';
 
 /** One step of the schema. Versions only grow; an applied migration is never edited. */
@@ -210,6 +211,7 @@ export const MIGRATIONS: readonly Migration[] = [
       END $$;
       CREATE TRIGGER runs_notify_pending AFTER UPDATE OF status ON ${s}.runs FOR EACH ROW
         WHEN (NEW.status = 'pending' AND OLD.status <> 'pending') EXECUTE FUNCTION ${s}.notify_run_pending();
+      ${insertRunsFunction(s)}
     `,
   },
 ];

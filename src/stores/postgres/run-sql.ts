@@ -1,6 +1,6 @@
 import type { RunStatus } from '../../types.js';
 import { RUN_COLUMNS } from './rows.js';
-import { FINAL, listStatement, names, recordDefs, recordValues, selectList } from './sql-parts.js';
+import { listStatement, names, selectList } from './sql-parts.js';
 import { quoteIdent } from './schema.js';
 
 const CLAIM_ORDER = 'priority DESC, available_at, scheduled_for, id';
@@ -19,44 +19,22 @@ const FINISH_DEFS = `i integer, run_id text, token text, status text, finished_a
 export class RunSql {
   readonly runs: string;
   readonly history: string;
+  private readonly schema: string;
   readonly runSelect = selectList(RUN_COLUMNS, 'r');
 
   constructor(schema: string) {
     const s = quoteIdent(schema);
+    this.schema = s;
     this.runs = `${s}.runs`;
     this.history = `${s}.run_history`;
   }
 
   /**
-   * $1 JSON array of runs, at most one per id. Pending and running runs go to `runs`, final ones
-   * to `run_history`, each only when its id is in neither table. Returns the ids inserted.
+   * $1 JSON array of runs, at most one per id: the schema's `insert_runs` function (see
+   * `insert-runs-function.ts`), one round trip. Returns the ids inserted, as `id`.
    */
   get insertRuns(): string {
-    const cols = names(RUN_COLUMNS);
-    return `WITH x AS MATERIALIZED (
-        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${recordDefs(RUN_COLUMNS)})
-        WHERE NOT EXISTS (SELECT 1 FROM ${this.history} h WHERE h.id = x.id)
-      ), hot AS (
-        INSERT INTO ${this.runs} (${cols}) SELECT ${recordValues(RUN_COLUMNS, 'x')} FROM x
-        WHERE x.status NOT IN (${FINAL})
-        ON CONFLICT (id) DO NOTHING RETURNING id
-      ), done AS (
-        INSERT INTO ${this.history} (${cols}) SELECT ${recordValues(RUN_COLUMNS, 'x')} FROM x
-        WHERE x.status IN (${FINAL}) AND NOT EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = x.id)
-        ON CONFLICT (id) DO NOTHING RETURNING id
-      )
-      SELECT id FROM hot UNION ALL SELECT id FROM done`;
-  }
-
-  /**
-   * $1 ids just inserted by {@link insertRuns}, run in the same transaction with a new snapshot.
-   * A run can finish (move to `run_history`) while an insert of the same id waits on its row in
-   * `runs`; the insert then goes through, since the row is gone. This takes such inserts back
-   * before anyone sees them. Returns the ids taken back.
-   */
-  get withdrawDuplicates(): string {
-    return `DELETE FROM ${this.runs} r WHERE r.id = ANY($1::text[])
-      AND EXISTS (SELECT 1 FROM ${this.history} h WHERE h.id = r.id) RETURNING r.id`;
+    return `SELECT id FROM ${this.schema}.insert_runs($1::jsonb) AS id`;
   }
 
   /** $1 id, $2 owner or null. A run is in one table or the other. */

@@ -35,23 +35,13 @@ export class PostgresRuns {
     this.sql = new RunSql(schema);
   }
 
-  /**
-   * One transaction of two statements: the insert, then taking back any insert of an id that a
-   * finish moved to history meanwhile (see `RunSql.withdrawDuplicates`). Not one statement:
-   * that race is visible only to a statement that starts after the finish committed.
-   */
+  /** One call of the schema's `insert_runs` function (see `RunSql.insertRuns`). */
   async insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
     if (runs.length === 0) return [];
     const unique = new Map<string, RunRecord>();
     for (const run of runs) if (!unique.has(run.id)) unique.set(run.id, run);
-    const inserted = await this.db.transaction('insertRuns', async (client) => {
-      const { rows } = await this.db.named<{ id: string }>('insertRuns', this.sql.insertRuns, [JSON.stringify([...unique.values()].map(encodeRun))], undefined, client);
-      const ids = new Set(rows.map((row) => row.id));
-      if (ids.size === 0) return ids;
-      const taken = await this.db.named<{ id: string }>('withdrawDuplicates', this.sql.withdrawDuplicates, [[...ids]], undefined, client);
-      for (const row of taken.rows) ids.delete(row.id);
-      return ids;
-    });
+    const { rows } = await this.db.named<{ id: string }>('insertRuns', this.sql.insertRuns, [JSON.stringify([...unique.values()].map(encodeRun))]);
+    const inserted = new Set(rows.map((row) => row.id));
     // A repeated id within the batch: only its first occurrence can have been written.
     return runs.map((run) => inserted.delete(run.id));
   }
