@@ -3,6 +3,9 @@ import { RUN_COLUMNS } from './rows.js';
 import { listStatement, names, selectList } from './sql-parts.js';
 import { quoteIdent } from './schema.js';
 
+/** The columns a claim sets from its parameters: not sent back (see `PostgresRuns.claimRuns`). */
+export const CLAIM_SET = new Set(['status', 'started_at', 'instance_id', 'lease_token', 'lease_instance', 'lease_expires_at']);
+const CLAIM_RETURNED = RUN_COLUMNS.filter((c) => !CLAIM_SET.has(c.name));
 const CLAIM_ORDER = 'priority DESC, available_at, scheduled_for, id';
 const LISTING_ORDER = 'r.scheduled_for DESC, r.id DESC';
 const FINISH_DEFS = `i integer, run_id text, token text, status text, finished_at timestamptz, duration_ms bigint,
@@ -70,7 +73,8 @@ export class RunSql {
    * and believing "few" makes a custom plan read and sort every pending run on each claim.
    * So the limit is hidden behind a sub-select, which the planner cannot read and costs as a
    * small fraction of the rows: walking the index in order always wins. The claimed rows are
-   * then updated by tuple id (a TID scan, no second primary-key descent).
+   * then updated by tuple id (a TID scan, no second primary-key descent). Only the columns the
+   * claim did not set come back (see {@link CLAIM_SET}): the store knows the rest.
    */
   claimRuns(byTaskType: boolean): string {
     return `WITH c AS MATERIALIZED (
@@ -81,7 +85,7 @@ export class RunSql {
       UPDATE ${this.runs} r SET status = 'running', attempt = r.attempt + 1, started_at = $1, instance_id = $2,
         lease_token = $3, lease_instance = $2, lease_expires_at = $4
       WHERE r.ctid = ANY (ARRAY (SELECT ctid FROM c)) AND r.status = 'pending'
-      RETURNING ${this.runSelect}`;
+      RETURNING ${selectList(CLAIM_RETURNED, 'r')}`;
   }
 
   /**

@@ -75,7 +75,18 @@ export class PostgresRuns {
     const params: unknown[] = [request.now, request.instanceId, request.token, expiresAt, request.limit];
     if (byType) params.push([...new Set(request.taskTypes)]);
     const { rows } = await this.db.named(byType ? 'claimRunsByType' : 'claimRuns', this.sql.claimRuns(byType), params);
-    return rows.map(decodeRun).sort(claimOrder);
+    // The columns the claim set (`CLAIM_SET`) are not sent back: they are the request's.
+    const { now, instanceId, token } = request;
+    const runs = rows.map((row) => {
+      row.status = 'running';
+      row.started_at = new Date(now.getTime());
+      row.instance_id = instanceId;
+      row.lease_token = token;
+      row.lease_instance = instanceId;
+      row.lease_expires_at = new Date(expiresAt.getTime());
+      return decodeRun(row);
+    });
+    return runs.sort(claimOrder);
   }
 
   async countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
