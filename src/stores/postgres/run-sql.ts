@@ -47,15 +47,22 @@ export class RunSql {
   }
 
   /**
-   * One keyset page of run history: a page from each table that can hold runs of `status`
-   * (each from its own listing index), merged. `filters` as for `listStatement`, on alias `r`.
+   * One keyset page of run history: a page from each part that can hold runs of `status`, each
+   * from its own listing index (pending runs: `runs_trigger_idx`, `runs_scheduled_idx`; running
+   * runs: `runs_running_idx`, or `runs_lease_idx` for all of them; final runs: the history
+   * indexes), merged. `filters` as for `listStatement`, on alias `r`.
    */
   listRuns(filters: Record<string, unknown>, status: RunStatus | undefined, limit: number): { text: string; values: unknown[] } {
     const cut = Math.max(0, Math.floor(limit));
-    const tables = status === undefined ? [this.runs, this.history] : [status === 'pending' || status === 'running' ? this.runs : this.history];
+    const hot = (s: 'pending' | 'running') => ({ table: this.runs, only: ` r.status = '${s}'` });
+    const old = { table: this.history, only: '' };
+    const parts = status === undefined ? [hot('pending'), hot('running'), old] : [status === 'pending' || status === 'running' ? hot(status) : old];
     const cols = names(RUN_COLUMNS);
     const from = (where: string): string => {
-      const pages = tables.map((table) => `(SELECT ${cols} FROM ${table} r${where} ORDER BY ${LISTING_ORDER} LIMIT ${cut})`);
+      const pages = parts.map(({ table, only }) => {
+        const cond = only === '' ? where : where === '' ? ` WHERE${only}` : `${where} AND${only}`;
+        return `(SELECT ${cols} FROM ${table} r${cond} ORDER BY ${LISTING_ORDER} LIMIT ${cut})`;
+      });
       return `(${pages.join(' UNION ALL ')}) r`;
     };
     return listStatement(from, this.runSelect, filters, LISTING_ORDER, cut);
