@@ -47,28 +47,4 @@ export class PgExec {
       throw toStoreError(operation, error, conflict);
     }
   }
-
-  /** Runs `work` in a transaction on one connection: committed when it resolves, rolled back when it throws. */
-  async transaction<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw toStoreError(operation, error);
-    }
-    let broken: Error | undefined;
-    try {
-      await this.query(operation, 'BEGIN', [], undefined, client);
-      const result = await work(client);
-      await this.query(operation, 'COMMIT', [], undefined, client);
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
-  }
 }

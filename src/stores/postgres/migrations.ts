@@ -1,6 +1,7 @@
 /* eslint-disable max-lines-per-function -- each migration is the DDL text of one schema version, kept whole and never edited once released; splitting it would hide what a version created. */
 import type { PoolClient } from 'pg';
 import { StoreError } from '../../errors.js';
+import { insertRunsFunction } from './insert-runs-function.js';
 import { advisoryLockKey, quoteIdent } from './schema.js';
 
 /** One step of the schema. Versions only grow; an applied migration is never edited. */
@@ -194,9 +195,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX run_history_owner_idx ON ${s}.run_history (owner, scheduled_for DESC, id DESC);
       CREATE INDEX run_history_scheduled_idx ON ${s}.run_history (scheduled_for DESC, id DESC);
       CREATE INDEX run_history_expiry_idx ON ${s}.run_history (expires_at) WHERE expires_at IS NOT NULL;
-      -- The hot queue: pending and running runs are few, listed through runs_scheduled_idx.
+      -- The hot queue. Its listing indexes hold pending runs only, and running runs have their
+      -- own small one: a claim (pending to running) then adds no entry to the big indexes, where
+      -- each entry of an updated row costs an insert and its cleanup.
       DROP INDEX ${s}.runs_owner_idx;
       DROP INDEX ${s}.runs_expiry_idx;
+      DROP INDEX ${s}.runs_trigger_idx;
+      DROP INDEX ${s}.runs_scheduled_idx;
+      CREATE INDEX runs_trigger_idx ON ${s}.runs (trigger_id, scheduled_for DESC, id DESC) WHERE status = 'pending';
+      CREATE INDEX runs_scheduled_idx ON ${s}.runs (scheduled_for DESC, id DESC) WHERE status = 'pending';
+      CREATE INDEX runs_running_idx ON ${s}.runs (trigger_id, scheduled_for DESC, id DESC) WHERE status = 'running';
       ALTER TABLE ${s}.runs SET (fillfactor = 70),
         ADD CONSTRAINT runs_hot_check CHECK (status IN ('pending', 'running'));
       -- Only a retry makes an updated run claimable: a row trigger whose WHEN clause the executor
@@ -210,6 +218,7 @@ export const MIGRATIONS: readonly Migration[] = [
       END $$;
       CREATE TRIGGER runs_notify_pending AFTER UPDATE OF status ON ${s}.runs FOR EACH ROW
         WHEN (NEW.status = 'pending' AND OLD.status <> 'pending') EXECUTE FUNCTION ${s}.notify_run_pending();
+      ${insertRunsFunction(s)}
     `,
   },
 ];

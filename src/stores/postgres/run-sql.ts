@@ -1,8 +1,11 @@
 import type { RunStatus } from '../../types.js';
 import { RUN_COLUMNS } from './rows.js';
-import { FINAL, listStatement, names, recordDefs, recordValues, selectList } from './sql-parts.js';
+import { listStatement, names, selectList } from './sql-parts.js';
 import { quoteIdent } from './schema.js';
 
+/** The columns a claim sets from its parameters: not sent back (see `PostgresRuns.claimRuns`). */
+export const CLAIM_SET = new Set(['status', 'started_at', 'instance_id', 'lease_token', 'lease_instance', 'lease_expires_at']);
+const CLAIM_RETURNED = RUN_COLUMNS.filter((c) => !CLAIM_SET.has(c.name));
 const CLAIM_ORDER = 'priority DESC, available_at, scheduled_for, id';
 const LISTING_ORDER = 'r.scheduled_for DESC, r.id DESC';
 const FINISH_DEFS = `i integer, run_id text, token text, status text, finished_at timestamptz, duration_ms bigint,
@@ -19,44 +22,22 @@ const FINISH_DEFS = `i integer, run_id text, token text, status text, finished_a
 export class RunSql {
   readonly runs: string;
   readonly history: string;
+  private readonly schema: string;
   readonly runSelect = selectList(RUN_COLUMNS, 'r');
 
   constructor(schema: string) {
     const s = quoteIdent(schema);
+    this.schema = s;
     this.runs = `${s}.runs`;
     this.history = `${s}.run_history`;
   }
 
   /**
-   * $1 JSON array of runs, at most one per id. Pending and running runs go to `runs`, final ones
-   * to `run_history`, each only when its id is in neither table. Returns the ids inserted.
+   * $1 JSON array of runs, at most one per id: the schema's `insert_runs` function (see
+   * `insert-runs-function.ts`), one round trip. Returns the ids inserted, as `id`.
    */
   get insertRuns(): string {
-    const cols = names(RUN_COLUMNS);
-    return `WITH x AS MATERIALIZED (
-        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(${recordDefs(RUN_COLUMNS)})
-        WHERE NOT EXISTS (SELECT 1 FROM ${this.history} h WHERE h.id = x.id)
-      ), hot AS (
-        INSERT INTO ${this.runs} (${cols}) SELECT ${recordValues(RUN_COLUMNS, 'x')} FROM x
-        WHERE x.status NOT IN (${FINAL})
-        ON CONFLICT (id) DO NOTHING RETURNING id
-      ), done AS (
-        INSERT INTO ${this.history} (${cols}) SELECT ${recordValues(RUN_COLUMNS, 'x')} FROM x
-        WHERE x.status IN (${FINAL}) AND NOT EXISTS (SELECT 1 FROM ${this.runs} r WHERE r.id = x.id)
-        ON CONFLICT (id) DO NOTHING RETURNING id
-      )
-      SELECT id FROM hot UNION ALL SELECT id FROM done`;
-  }
-
-  /**
-   * $1 ids just inserted by {@link insertRuns}, run in the same transaction with a new snapshot.
-   * A run can finish (move to `run_history`) while an insert of the same id waits on its row in
-   * `runs`; the insert then goes through, since the row is gone. This takes such inserts back
-   * before anyone sees them. Returns the ids taken back.
-   */
-  get withdrawDuplicates(): string {
-    return `DELETE FROM ${this.runs} r WHERE r.id = ANY($1::text[])
-      AND EXISTS (SELECT 1 FROM ${this.history} h WHERE h.id = r.id) RETURNING r.id`;
+    return `SELECT id FROM ${this.schema}.insert_runs($1::jsonb) AS id`;
   }
 
   /** $1 id, $2 owner or null. A run is in one table or the other. */
@@ -66,15 +47,22 @@ export class RunSql {
   }
 
   /**
-   * One keyset page of run history: a page from each table that can hold runs of `status`
-   * (each from its own listing index), merged. `filters` as for `listStatement`, on alias `r`.
+   * One keyset page of run history: a page from each part that can hold runs of `status`, each
+   * from its own listing index (pending runs: `runs_trigger_idx`, `runs_scheduled_idx`; running
+   * runs: `runs_running_idx`, or `runs_lease_idx` for all of them; final runs: the history
+   * indexes), merged. `filters` as for `listStatement`, on alias `r`.
    */
   listRuns(filters: Record<string, unknown>, status: RunStatus | undefined, limit: number): { text: string; values: unknown[] } {
     const cut = Math.max(0, Math.floor(limit));
-    const tables = status === undefined ? [this.runs, this.history] : [status === 'pending' || status === 'running' ? this.runs : this.history];
+    const hot = (s: 'pending' | 'running') => ({ table: this.runs, only: ` r.status = '${s}'` });
+    const old = { table: this.history, only: '' };
+    const parts = status === undefined ? [hot('pending'), hot('running'), old] : [status === 'pending' || status === 'running' ? hot(status) : old];
     const cols = names(RUN_COLUMNS);
     const from = (where: string): string => {
-      const pages = tables.map((table) => `(SELECT ${cols} FROM ${table} r${where} ORDER BY ${LISTING_ORDER} LIMIT ${cut})`);
+      const pages = parts.map(({ table, only }) => {
+        const cond = only === '' ? where : where === '' ? ` WHERE${only}` : `${where} AND${only}`;
+        return `(SELECT ${cols} FROM ${table} r${cond} ORDER BY ${LISTING_ORDER} LIMIT ${cut})`;
+      });
       return `(${pages.join(' UNION ALL ')}) r`;
     };
     return listStatement(from, this.runSelect, filters, LISTING_ORDER, cut);
@@ -92,7 +80,8 @@ export class RunSql {
    * and believing "few" makes a custom plan read and sort every pending run on each claim.
    * So the limit is hidden behind a sub-select, which the planner cannot read and costs as a
    * small fraction of the rows: walking the index in order always wins. The claimed rows are
-   * then updated by tuple id (a TID scan, no second primary-key descent).
+   * then updated by tuple id (a TID scan, no second primary-key descent). Only the columns the
+   * claim did not set come back (see {@link CLAIM_SET}): the store knows the rest.
    */
   claimRuns(byTaskType: boolean): string {
     return `WITH c AS MATERIALIZED (
@@ -103,7 +92,7 @@ export class RunSql {
       UPDATE ${this.runs} r SET status = 'running', attempt = r.attempt + 1, started_at = $1, instance_id = $2,
         lease_token = $3, lease_instance = $2, lease_expires_at = $4
       WHERE r.ctid = ANY (ARRAY (SELECT ctid FROM c)) AND r.status = 'pending'
-      RETURNING ${this.runSelect}`;
+      RETURNING ${selectList(CLAIM_RETURNED, 'r')}`;
   }
 
   /**

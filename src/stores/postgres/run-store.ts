@@ -35,23 +35,13 @@ export class PostgresRuns {
     this.sql = new RunSql(schema);
   }
 
-  /**
-   * One transaction of two statements: the insert, then taking back any insert of an id that a
-   * finish moved to history meanwhile (see `RunSql.withdrawDuplicates`). Not one statement:
-   * that race is visible only to a statement that starts after the finish committed.
-   */
+  /** One call of the schema's `insert_runs` function (see `RunSql.insertRuns`). */
   async insertRuns(runs: readonly RunRecord[]): Promise<boolean[]> {
     if (runs.length === 0) return [];
     const unique = new Map<string, RunRecord>();
     for (const run of runs) if (!unique.has(run.id)) unique.set(run.id, run);
-    const inserted = await this.db.transaction('insertRuns', async (client) => {
-      const { rows } = await this.db.named<{ id: string }>('insertRuns', this.sql.insertRuns, [JSON.stringify([...unique.values()].map(encodeRun))], undefined, client);
-      const ids = new Set(rows.map((row) => row.id));
-      if (ids.size === 0) return ids;
-      const taken = await this.db.named<{ id: string }>('withdrawDuplicates', this.sql.withdrawDuplicates, [[...ids]], undefined, client);
-      for (const row of taken.rows) ids.delete(row.id);
-      return ids;
-    });
+    const { rows } = await this.db.named<{ id: string }>('insertRuns', this.sql.insertRuns, [JSON.stringify([...unique.values()].map(encodeRun))]);
+    const inserted = new Set(rows.map((row) => row.id));
     // A repeated id within the batch: only its first occurrence can have been written.
     return runs.map((run) => inserted.delete(run.id));
   }
@@ -85,7 +75,18 @@ export class PostgresRuns {
     const params: unknown[] = [request.now, request.instanceId, request.token, expiresAt, request.limit];
     if (byType) params.push([...new Set(request.taskTypes)]);
     const { rows } = await this.db.named(byType ? 'claimRunsByType' : 'claimRuns', this.sql.claimRuns(byType), params);
-    return rows.map(decodeRun).sort(claimOrder);
+    // The columns the claim set (`CLAIM_SET`) are not sent back: they are the request's.
+    const { now, instanceId, token } = request;
+    const runs = rows.map((row) => {
+      row.status = 'running';
+      row.started_at = new Date(now.getTime());
+      row.instance_id = instanceId;
+      row.lease_token = token;
+      row.lease_instance = instanceId;
+      row.lease_expires_at = new Date(expiresAt.getTime());
+      return decodeRun(row);
+    });
+    return runs.sort(claimOrder);
   }
 
   async countDueRunsByType(now: Date, exceptTypes: readonly string[]): Promise<DueRunCount[]> {
