@@ -12,13 +12,13 @@ import type { TriggerRecord } from './types.js';
 import type { Wakeups } from './wake-timers.js';
 import { StoreError } from './errors.js';
 import { announceFired } from './fire-events.js';
-import type { FireRetries} from './fire-retries.js';
-import { fireRetryDelayMs } from './fire-retries.js';
+import { fireRetryDelayMs, type FireRetries } from './fire-retries.js';
 
 /** Triggers fired per store round trip. */
 const FIRE_BATCH = 500;
-/** Triggers loaded per window query. */
+/** Triggers loaded per window query; a full read doubles the next one's limit, up to the max. */
 const WINDOW_LIMIT = 10_000;
+const WINDOW_LIMIT_MAX = 80_000;
 
 /** What the dispatcher needs: window reads, the events and counters of firing, and its timing options. */
 export interface DispatcherContext {
@@ -56,8 +56,10 @@ export class Dispatcher {
   private retryAt = 0;
   /** A refresh asked for during a firing pass runs once the pass ends (the pass's own writes notify too). */
   private refreshAfterFiring = false;
-  /** The last window read hit WINDOW_LIMIT: more triggers are due than it holds. */
+  /** The last read hit its limit (more are due than it holds): the next read's limit doubles. */
   private windowFull = false;
+  private readLimit = WINDOW_LIMIT;
+  private nextReadLimit = WINDOW_LIMIT;
 
   /**
    * `claims` fires slots (claiming their runs at fire when the executor has room); the executor
@@ -117,9 +119,11 @@ export class Dispatcher {
     const until = this.ctx.options.clock.now() + this.ctx.options.lookaheadMs;
     const seq = this.window.beginRead();
     try {
-      const due = await this.ctx.store.findDueTriggers(new Date(until), WINDOW_LIMIT);
+      const limit = (this.readLimit = this.nextReadLimit);
+      const due = await this.ctx.store.findDueTriggers(new Date(until), limit);
       this.reporter.succeeded('findDueTriggers');
-      this.windowFull = due.length === WINDOW_LIMIT;
+      this.windowFull = due.length === limit;
+      this.nextReadLimit = this.windowFull ? Math.min(2 * limit, WINDOW_LIMIT_MAX) : WINDOW_LIMIT;
       this.windowEnd = this.windowFull ? (due[due.length - 1]?.nextFireAt?.getTime() ?? until) : until;
       for (const trigger of due) this.window.hold(trigger);
     } catch (error) {
@@ -186,7 +190,7 @@ export class Dispatcher {
       this.schedule();
       // A full window half fired: read the next part now rather than at the next poll (a fan-out
       // larger than the window would otherwise fire one window per poll interval).
-      if (this.refreshAfterFiring || (this.windowFull && this.window.size < WINDOW_LIMIT / 2)) {
+      if (this.refreshAfterFiring || (this.windowFull && this.window.size < this.readLimit / 2)) {
         this.refreshAfterFiring = false;
         this.requestRefresh();
       }

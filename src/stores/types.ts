@@ -45,7 +45,7 @@ export interface Store {
   updateTrigger(write: TriggerWrite): Promise<boolean>;
   /** Delete if still at `expectedVersion` (any version if omitted). Returns whether it deleted. */
   deleteTrigger(id: string, expectedVersion?: number): Promise<boolean>;
-  /** Active triggers with `nextFireAt <= until`, earliest first, at most `limit`. */
+  /** Active triggers with `nextFireAt <= until`, earliest first (ties in any order), at most `limit`. */
   findDueTriggers(until: Date, limit: number): Promise<TriggerRecord[]>;
   /**
    * Active triggers with an event schedule for `event` (`schedule.kind === 'event'` and

@@ -1,5 +1,4 @@
 import { BinaryHeap } from '../../heap.js';
-import { compareStrings } from './records.js';
 
 /** A pending run as the claim queue sees it; live while the run still has write sequence `seq`. */
 export interface ClaimEntry {
@@ -16,14 +15,13 @@ export interface ClaimEntry {
 /** Entries below this many are never worth compacting away. */
 const COMPACT_SLACK = 1_024;
 
-/** Claim order: priority desc, availableAt asc, scheduledFor asc, id asc. */
+/**
+ * Claim order: priority desc, availableAt asc, scheduledFor asc, then write sequence (the order
+ * the runs were stored in). `claimRuns` promises priority then availableAt only; a number tie
+ * instead of an id compare matters when thousands of runs enqueued together tie on all three.
+ */
 export function claimOrder(a: ClaimEntry, b: ClaimEntry): number {
-  return (
-    b.priority - a.priority ||
-    a.availableAt - b.availableAt ||
-    a.scheduledFor - b.scheduledFor ||
-    compareStrings(a.id, b.id)
-  );
+  return b.priority - a.priority || a.availableAt - b.availableAt || a.scheduledFor - b.scheduledFor || a.seq - b.seq;
 }
 
 function availabilityOrder(a: ClaimEntry, b: ClaimEntry): number {

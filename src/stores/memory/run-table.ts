@@ -86,7 +86,8 @@ export class RunTable {
 
   claim(request: ClaimRequest): RunRecord[] {
     const now = request.now.getTime();
-    const lease = { token: request.token, instanceId: request.instanceId, expiresAt: new Date(now + request.leaseMs) };
+    const { token, instanceId } = request;
+    const expiresAt = now + request.leaseMs;
     return this.claimable.take(now, request.limit, request.taskTypes).map((entry) => {
       const run = this.record(entry.id);
       const next: RunRecord = {
@@ -94,8 +95,8 @@ export class RunTable {
         status: 'running',
         attempt: run.attempt + 1,
         startedAt: new Date(now),
-        instanceId: request.instanceId,
-        lease: { ...lease, expiresAt: new Date(lease.expiresAt) },
+        instanceId,
+        lease: { token, instanceId, expiresAt: new Date(expiresAt) },
       };
       this.put(next);
       return copyRun(next);
@@ -228,7 +229,8 @@ export class RunTable {
 
   /** Stores `record` (owned by the table from now on) and indexes it. */
   private put(record: RunRecord): void {
-    const previous = this.runs.get(record.id)?.record;
+    const stored = this.runs.get(record.id);
+    const previous = stored?.record;
     // A rewrite keeps its trigger and owner, so the id sets need no change (with tens of
     // thousands of runs per trigger, a delete and re-add there is a large part of a write).
     const moved = !previous || previous.triggerId !== record.triggerId || previous.owner !== record.owner;
@@ -237,7 +239,11 @@ export class RunTable {
       else this.uncount(previous);
     }
     const seq = ++this.seq;
-    this.runs.set(record.id, { record, seq });
+    // The holder is the table's own: a rewrite updates it rather than allocating a new one.
+    if (stored) {
+      stored.record = record;
+      stored.seq = seq;
+    } else this.runs.set(record.id, { record, seq });
     if (moved) {
       this.idsByTrigger.add(record.triggerId, record.id);
       this.idsByOwner.add(record.owner, record.id);

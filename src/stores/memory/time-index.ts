@@ -1,5 +1,4 @@
 import { BinaryHeap } from '../../heap.js';
-import { compareStrings } from './records.js';
 
 /**
  * One entry of a {@link TimeIndex}: record `id` at instant `at` (epoch ms), as of the record's
@@ -14,8 +13,9 @@ export interface TimedRef {
 /** Entries below this many are never worth compacting away. */
 const COMPACT_SLACK = 1_024;
 
+// Ties by write sequence (unique per table, a number compare), not by id (a string compare).
 function byInstant(a: TimedRef, b: TimedRef): number {
-  return a.at - b.at || compareStrings(a.id, b.id);
+  return a.at - b.at || a.seq - b.seq;
 }
 
 /**

@@ -3,14 +3,16 @@ import { BinaryHeap } from '../../heap.js';
 import type { TriggerRecord } from '../../types.js';
 import type { TriggerQuery } from '../types.js';
 import { EventIndex } from './event-index.js';
-import { compareStrings, keysetPage, type SortPosition } from './records.js';
+import { keysetPage, type SortPosition } from './records.js';
 import { fireAtOf, RowBuilder, type TriggerRow } from './trigger-row.js';
 
 /** Due entries below this many are never worth compacting away. */
 const COMPACT_SLACK = 1_024;
 
+// No tie-break: findDueTriggers promises "earliest first" only, and with a fan-out (100,000
+// triggers due at the same instant) comparing ids on every sift was a tenth of the CPU.
 function byFireTime(a: TriggerRow, b: TriggerRow): number {
-  return a.fireAt - b.fireAt || compareStrings(a.id, b.id);
+  return a.fireAt - b.fireAt;
 }
 
 /** The event name of an active event trigger; undefined for any other trigger. */
