@@ -67,3 +67,48 @@ export interface PrivateServer {
   /** Stops the server for good and removes what it left. Never throws. */
   remove(): Promise<void>;
 }
+
+/** The parts that differ between private servers; `discard` stops for good and removes files. */
+export interface ServerParts {
+  url: string;
+  port: number;
+  ready(): Promise<boolean>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  discard(): Promise<void>;
+  /** The exit-time cleanup to drop once `discard` ran (from `removeAtExit`). */
+  unregister(): void;
+}
+
+/**
+ * A private server from its parts, started: `restart` is stop then start, `remove` discards it
+ * once and never throws. A failed first start removes what it left.
+ */
+export async function startedServer(parts: ServerParts): Promise<PrivateServer> {
+  const { url, port, ready, start, stop } = parts;
+  let removed = false;
+  const server: PrivateServer = {
+    url,
+    port,
+    ready,
+    start,
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    remove: async () => {
+      if (removed) return;
+      removed = true;
+      await parts.discard().catch(() => undefined);
+      parts.unregister();
+    },
+  };
+  try {
+    await start();
+  } catch (error) {
+    await server.remove();
+    throw error;
+  }
+  return server;
+}

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort, removeAtExit, waitFor, type PrivateServer } from './free-port.js';
+import { freePort, removeAtExit, startedServer, waitFor, type PrivateServer } from './free-port.js';
 
 const run = promisify(execFile);
 const INSTALL = 'install the PostgreSQL server binaries (Debian/Ubuntu: apt-get install postgresql-15; or set PUNCTUAL_PG_BIN to a folder with initdb and pg_ctl)';
@@ -124,30 +124,9 @@ export async function startPrivatePostgres(options: { maxConnections?: number } 
     await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
     await waitFor(async () => !(await ready()), 30_000, `private PostgreSQL on port ${port} did not stop`);
   };
-  let removed = false;
-  const server: PrivatePostgres = {
-    url,
-    port,
-    ready,
-    start,
-    stop,
-    restart: async () => {
-      await stop();
-      await start();
-    },
-    remove: async () => {
-      if (removed) return;
-      removed = true;
-      await exec('pg_ctl', ['-D', data, '-m', 'immediate', 'stop'], 30_000).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-      unregister();
-    },
+  const discard = async (): Promise<void> => {
+    await exec('pg_ctl', ['-D', data, '-m', 'immediate', 'stop'], 30_000).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
   };
-  try {
-    await start();
-  } catch (error) {
-    await server.remove();
-    throw error;
-  }
-  return server;
+  return startedServer({ url, port, ready, start, stop, discard, unregister });
 }

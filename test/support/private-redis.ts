@@ -15,7 +15,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort, removeAtExit, waitFor, type PrivateServer } from './free-port.js';
+import { freePort, removeAtExit, startedServer, waitFor, type PrivateServer } from './free-port.js';
 
 const BINARY = process.env.PUNCTUAL_REDIS_SERVER ?? 'redis-server';
 const INSTALL = 'install redis-server (Debian/Ubuntu: apt-get install redis-server; or set PUNCTUAL_REDIS_SERVER to its path)';
@@ -88,29 +88,6 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     await waitFor(async () => !(await ready()), 30_000, `private Redis on port ${port} did not stop`);
   };
 
-  let removed = false;
-  const server: PrivateRedis = {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    ready,
-    start,
-    stop,
-    restart: async () => {
-      await stop();
-      await start();
-    },
-    remove: async () => {
-      if (removed) return;
-      removed = true;
-      await stop().catch(() => child?.kill('SIGKILL'));
-      unregister();
-    },
-  };
-  try {
-    await start();
-  } catch (error) {
-    await server.remove();
-    throw error;
-  }
-  return server;
+  const discard = (): Promise<void> => stop().catch(() => void child?.kill('SIGKILL'));
+  return startedServer({ url: `redis://127.0.0.1:${port}`, port, ready, start, stop, discard, unregister });
 }
