@@ -58,8 +58,8 @@ export class Dispatcher {
   private refreshAfterFiring = false;
   /** The last read hit its limit (more are due than it holds): the next read's limit doubles. */
   private windowFull = false;
+  /** The limit of the last read. */
   private readLimit = WINDOW_LIMIT;
-  private nextReadLimit = WINDOW_LIMIT;
 
   /**
    * `claims` fires slots (claiming their runs at fire when the executor has room); the executor
@@ -119,11 +119,11 @@ export class Dispatcher {
     const until = this.ctx.options.clock.now() + this.ctx.options.lookaheadMs;
     const seq = this.window.beginRead();
     try {
-      const limit = (this.readLimit = this.nextReadLimit);
+      const limit = this.windowFull ? Math.min(2 * this.readLimit, WINDOW_LIMIT_MAX) : WINDOW_LIMIT;
       const due = await this.ctx.store.findDueTriggers(new Date(until), limit);
       this.reporter.succeeded('findDueTriggers');
+      this.readLimit = limit;
       this.windowFull = due.length === limit;
-      this.nextReadLimit = this.windowFull ? Math.min(2 * limit, WINDOW_LIMIT_MAX) : WINDOW_LIMIT;
       this.windowEnd = this.windowFull ? (due[due.length - 1]?.nextFireAt?.getTime() ?? until) : until;
       for (const trigger of due) this.window.hold(trigger);
     } catch (error) {
