@@ -9,6 +9,7 @@ import type { SchedulerOptions, Store, TriggerRecord } from 'punctual';
 import { progress } from '../lib/progress.js';
 import { loadPunctual } from '../lib/punctual-lib.js';
 import { QueryTiming } from '../lib/pg-timing.js';
+import { StoreTiming } from '../lib/store-timing.js';
 import { Countdown, LoopLag, RssSampler } from '../lib/probes.js';
 import { dropSchemas, pool as newPool, sql } from '../lib/services.js';
 import { inParallel, max, nowMs, percentile, sleep } from '../lib/stats.js';
@@ -60,7 +61,7 @@ interface Backend {
   close(): Promise<void>;
 }
 
-async function backend(kind: Kind, setting: Setting, fresh = true, queries: QueryTiming | null = null): Promise<Backend> {
+export async function backend(kind: Kind, setting: Setting, fresh = true, queries: QueryTiming | null = null): Promise<Backend> {
   if (kind === 'memory') {
     const store = memoryStore();
     return { store: () => store, close: async () => undefined };
@@ -77,7 +78,7 @@ function errorNotes(): string[] {
   return [...storeErrors.entries()].map(([what, n]) => `${n} store error(s), retried by the engine: ${what}`);
 }
 
-function scheduler(store: Store, setting: Setting, handlers: Record<string, Handler>, extra: Partial<SchedulerOptions> = {}) {
+export function scheduler(store: Store, setting: Setting, handlers: Record<string, Handler>, extra: Partial<SchedulerOptions> = {}) {
   const tuning = TUNING[setting];
   const instance = createScheduler({
     store,
@@ -95,7 +96,7 @@ function scheduler(store: Store, setting: Setting, handlers: Record<string, Hand
 }
 
 /** Enqueues `count` immediate runs of one manual trigger with `runMany`, 5,000 per call (as the peers' bulk adds). */
-async function enqueueManualRuns(store: Store, setting: Setting, count: number): Promise<number> {
+export async function enqueueManualRuns(store: Store, setting: Setting, count: number): Promise<number> {
   const producer = scheduler(store, setting, { noop: () => undefined });
   const trigger = await producer.triggers.create({ name: 'bench', owner: OWNER, taskType: 'noop', payload: {}, schedule: { manual: true } });
   const started = nowMs();
@@ -321,49 +322,4 @@ async function seedIntervalTriggers(kind: Kind, store: Store, setting: Setting, 
   }
   await sql(`ANALYZE ${SCHEMA}.triggers`);
   return first;
-}
-
-/** Times every call of a store's methods (the `Store` interface is public), in ms. */
-class StoreTiming {
-  private readonly byMethod = new Map<string, number[]>();
-
-  wrap(store: Store): Store {
-    return new Proxy(store, {
-      get: (target, prop, receiver) => {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function' || prop === 'subscribe' || prop === 'createLockStore' || prop === 'close' || prop === 'init') {
-          return typeof value === 'function' ? value.bind(target) : value;
-        }
-        return async (...args: unknown[]) => {
-          const started = nowMs();
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          } finally {
-            this.record(String(prop), nowMs() - started);
-          }
-        };
-      },
-    });
-  }
-
-  reset(): void {
-    this.byMethod.clear();
-  }
-
-  all(): number[] {
-    return [...this.byMethod.values()].flat();
-  }
-
-  summary(): string {
-    return [...this.byMethod.entries()]
-      .sort((a, b) => b[1].length - a[1].length)
-      .map(([method, times]) => `${method} x${times.length} p99 ${(percentile(times, 99) ?? 0).toFixed(1)} ms`)
-      .join(', ');
-  }
-
-  private record(method: string, ms: number): void {
-    let times = this.byMethod.get(method);
-    if (!times) this.byMethod.set(method, (times = []));
-    times.push(ms);
-  }
 }

@@ -93,7 +93,6 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       expect(await store.getRun('run-b')).toMatchObject({ status: 'completed', result: 2, lease: null });
     });
 
-
     it('takes back an insert of a run that a finish moved to history while the insert waited on it', async () => {
       await store.init();
       await store.insertRuns([makeRun({ id: 'run-race' })]);
@@ -110,6 +109,7 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
           for (;;) {
             const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%insert_runs%'`);
             if (rows.length > 0) return;
+            await new Promise((resolve) => setTimeout(resolve, 10));
           }
         };
         await within(waiting(), 5_000, 'the insert waiting on the finish');
@@ -122,6 +122,7 @@ describe.skipIf(!pool)('PostgreSQL store', () => {
       expect(rows[0]).toEqual({ queue: 0, history: 1 });
       expect(await store.getRun('run-race')).toMatchObject({ status: 'completed' });
     });
+
     it('refuses a schema migrated by a newer version', async () => {
       await store.init();
       await db.query(`INSERT INTO "${schema}".migrations (version, name) VALUES ($1, 'from the future')`, [LATEST_VERSION + 1]);

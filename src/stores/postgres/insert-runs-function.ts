@@ -4,7 +4,8 @@
  * run column replaces the function (CREATE OR REPLACE) with its own text.
  */
 
-const FINAL_STATUS_LIST = `'completed', 'failed', 'cancelled', 'timed_out', 'skipped'`;
+/** The final statuses as of version 6 (also the history table's check in migration 6). */
+export const FINAL_STATUS_LIST = `'completed', 'failed', 'cancelled', 'timed_out', 'skipped'`;
 
 /** The run columns as of version 6, in table order. */
 const RUN_COLUMNS_V6 = `id, trigger_id, trigger_name, owner, task_type, payload, source, status, priority, scheduled_for,

@@ -1,7 +1,7 @@
 /* eslint-disable max-lines-per-function -- each migration is the DDL text of one schema version, kept whole and never edited once released; splitting it would hide what a version created. */
 import type { PoolClient } from 'pg';
 import { StoreError } from '../../errors.js';
-import { insertRunsFunction } from './insert-runs-function.js';
+import { FINAL_STATUS_LIST, insertRunsFunction } from './insert-runs-function.js';
 import { advisoryLockKey, quoteIdent } from './schema.js';
 
 /** One step of the schema. Versions only grow; an applied migration is never edited. */
@@ -13,7 +13,6 @@ export interface Migration {
 }
 
 const RUN_STATUS_LIST = `'pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out', 'skipped'`;
-const FINAL_STATUS_LIST = `'completed', 'failed', 'cancelled', 'timed_out', 'skipped'`;
 
 /** Every migration, oldest first. */
 export const MIGRATIONS: readonly Migration[] = [
